@@ -1,0 +1,15 @@
+"""De-identification: detect → spans → replace.
+
+`detect` finds PHI spans (`spans.Span`), `replace` swaps them for consistent surrogates
+(`surrogates`) and shifted dates (`dates`), keyed by the secret (`keys`).
+"""
+
+from service.deid.detect import Detector
+from service.deid.keys import KeyedHasher, PatientContext
+from service.deid.replace import DeidResult, Deidentifier, Entity, Replacement
+from service.deid.spans import EntityType, Span
+
+__all__ = [
+    "DeidResult", "Deidentifier", "Detector", "Entity", "EntityType", "KeyedHasher",
+    "PatientContext", "Replacement", "Span",
+]

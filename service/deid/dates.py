@@ -1,0 +1,274 @@
+"""Dates: find them in every common format and shift them by the patient's offset, keeping the format.
+
+One table of shapes serves both halves: a shape is a regex whose named groups say which part of the
+match is the month, the day and the year, so a detected date is re-rendered by replacing exactly
+those groups and leaving every other character (separators, commas, "of", periods) as it was.
+
+What is shifted, and how:
+- full dates (M/D/Y, Y-M-D, "March 14, 2019", "14-Mar-19", "20190314" after a date word): shifted by
+  the offset in days; widths, zero padding, 2- or 4-digit years, month-name style (full/abbreviated,
+  case) and ordinal suffixes ("14th" → "5th") are kept;
+- partial dates without a year ("3/14", "March 14"): shifted as a day of leap year 2000, rendered
+  without a year;
+- month and year ("March 2019", "8/87"): shifted as the 15th of that month;
+- a year alone ("in 1992", "'92"): moved one year in the direction of the offset (a decade such as
+  "1980s" one decade), so that it never stays the original value and the order of a patient's years
+  is kept.
+Times of day ("14:32", "2:30 p.m.") are not dates here and are kept: they are not identifying on
+their own under HIPAA Safe Harbor and they carry the clinical timing of notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)
+_MONTH_BY_NAME = {name: i + 1 for i, name in enumerate(_MONTHS)}
+_MONTH_BY_NAME.update({name[:3]: i + 1 for i, name in enumerate(_MONTHS)})
+_MONTH_BY_NAME["sept"] = 9
+
+# Month names; "May"/"Mar" also read as words, so those two count only when capitalised.
+_MONTH_RE = (
+    r"(?:(?i:january|february|april|june|july|august|september|october|november|december"
+    r"|jan|feb|apr|jun|jul|aug|sept|sep|oct|nov|dec)|March|MARCH|march|May|MAY|Mar|MAR)\.?"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MON = r"(?:0?[1-9]|1[0-2])"
+_ORD = r"(?:st|nd|rd|th|ST|ND|RD|TH)"
+_YEAR4 = r"(?:1[89]\d\d|20\d\d)"
+_L = r"(?<![\w/.\-])"  # not glued to a preceding word, number or separator
+_R = r"(?![\w]|[/\-.]\d)"  # nor to a following one
+_DATE_WORD = re.compile(
+    r"(?i)\b(?:dated?|dob|d\.o\.b\.?|birth|born|on|of|from|since|study|exam|prior|comparison"
+    r"|performed|admitted|admission|discharged?|seen|until|through|to)\b[\s:#]*$"
+)
+_FRACTION_WORD = re.compile(
+    r"(?i)(?:\b(?:upper|lower|mid|middle|distal|proximal|inferior|superior|pain|strength|score)\s*)$"
+)
+_AFTER_FRACTION = re.compile(r"(?i)^\s*(?:of\b|pain|strength|cm|mm|ratio)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    name: str
+    regex: re.Pattern[str]
+    needs_context: bool = False  # only a date after a date word ("dated", "DOB", ...)
+
+
+_SHAPES: tuple[_Shape, ...] = (
+    _Shape("iso", re.compile(rf"{_L}(?P<year>{_YEAR4})(?P<sep>[-/.])(?P<month>{_MON})(?P=sep)(?P<day>{_DAY}){_R}")),
+    _Shape(
+        "numeric",
+        re.compile(
+            rf"{_L}(?P<a>\d{{1,2}})(?P<sep>[/\-.])(?P<b>\d{{1,2}})(?P=sep)(?P<year>\d{{4}}|\d{{2}}){_R}"
+        ),
+    ),
+    _Shape(
+        "month_name_day",
+        re.compile(
+            rf"\b(?P<month>{_MONTH_RE})[ \t]+(?P<day>{_DAY})(?P<ord>{_ORD})?\b"
+            rf"(?:(?P<ysep>,?[ \t]*|,[ \t]*)(?P<year>{_YEAR4}|'\d\d)\b)?"
+        ),
+    ),
+    _Shape(
+        "day_month_name",
+        re.compile(
+            rf"{_L}(?P<day>{_DAY})(?P<ord>{_ORD})?(?:[ \t]+of[ \t]+|[ \t]+|-)(?P<month>{_MONTH_RE})"
+            rf"(?:(?P<ysep>,?[ \t]+|-)(?P<year>{_YEAR4}|\d\d))?\b"
+        ),
+    ),
+    _Shape("month_name_year", re.compile(rf"\b(?P<month>{_MONTH_RE}),?[ \t]+(?P<year>{_YEAR4}|'\d\d)\b")),
+    _Shape("month_day", re.compile(rf"{_L}(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
+    _Shape("month_year", re.compile(rf"{_L}(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
+    _Shape(
+        "compact",
+        re.compile(rf"{_L}(?P<year>{_YEAR4})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
+        needs_context=True,
+    ),
+    _Shape(
+        "year",
+        re.compile(
+            r"(?<![\w/.\-$])(?P<year>(?:1[89]\d\d|20\d\d)(?:'?[sS])?|'\d\d(?:'?[sS])?)"
+            r"(?![\w%/]|\.\d|[ \t]*(?i:mm|cm|ml|mg|mcg|cc|units?|kg|lbs?|m?l/|%))"
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMatch:
+    start: int
+    end: int
+    shape: str
+    match: re.Match[str]
+
+
+def find_dates(text: str) -> list[DateMatch]:
+    """All dates in the text, non-overlapping, longest first where shapes compete."""
+    if not any(ch.isdigit() for ch in text):
+        return []
+    found: list[DateMatch] = []
+    for shape in _SHAPES:
+        for m in shape.regex.finditer(text):
+            if _plausible(shape, m, text):
+                found.append(DateMatch(m.start(), m.end(), shape.name, m))
+    found.sort(key=lambda d: (d.start, -(d.end - d.start)))
+    result: list[DateMatch] = []
+    for d in found:
+        if result and d.start < result[-1].end:
+            continue
+        result.append(d)
+    return result
+
+
+def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
+    before = text[max(0, m.start() - 30) : m.start()]
+    if shape.needs_context:
+        return bool(_DATE_WORD.search(before))
+    if shape.name == "numeric":
+        return _month_day_order(int(m["a"]), int(m["b"])) is not None
+    if shape.name in ("month_day", "month_year"):
+        after = text[m.end() : m.end() + 12]
+        if _FRACTION_WORD.search(before) or _AFTER_FRACTION.match(after):
+            return False
+    if shape.name == "month_day":
+        month, day = int(m["a"]), int(m["b"])
+        # 1/2, 1/3, 2/3, 3/4 ... are fractions unless a date word precedes them.
+        return not (day <= 4 and month < day and not _DATE_WORD.search(before))
+    return True
+
+
+def _month_day_order(a: int, b: int) -> tuple[int, int] | None:
+    """(month, day) for a numeric date: US month-first unless only day-first is valid."""
+    if 1 <= a <= 12 and 1 <= b <= 31:
+        return a, b
+    if 1 <= b <= 12 and 1 <= a <= 31:
+        return b, a
+    return None
+
+
+def _full_year(text: str) -> int:
+    digits = text.strip("'sS")
+    value = int(digits)
+    if len(digits) == 2:
+        return 2000 + value if value <= 30 else 1900 + value
+    return value
+
+
+def _render_year(original: str, year: int) -> str:
+    digits = original.strip("'sS")
+    if len(digits) == 2:
+        new = f"{year % 100:02d}"
+    else:
+        new = f"{year:04d}"
+    return original.replace(digits, new, 1)
+
+
+def _render_number(original: str, value: int) -> str:
+    """Keep the width: "03" → "05", "12" → "02", "3" → "5" (a 1-digit original may grow to 2)."""
+    return f"{value:0{len(original)}d}"
+
+
+def _render_month_name(original: str, month: int) -> str:
+    """Same style as the original: full or abbreviated name, case, trailing period."""
+    word = original.rstrip(".")
+    full = _MONTHS[month - 1]
+    if word.lower() in _MONTHS:
+        new = full
+    elif word.lower() == "sept" and month == 9:
+        new = "sept"
+    else:
+        new = full[:3]
+    if word.isupper():
+        new = new.upper()
+    elif word[0].isupper():
+        new = new.capitalize()
+    dot = original[len(word) :] if new.lower() not in _MONTHS else ""  # never "May."
+    return new + dot
+
+
+def _ordinal(day: int, original: str) -> str:
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return suffix.upper() if original.isupper() else suffix
+
+
+def shift_date(d: DateMatch, offset_days: int) -> str:
+    """The matched date moved by offset_days, in the format it was written in."""
+    m = d.match
+    text = m.group(0)
+    base = m.start()
+    if d.shape == "year":
+        step = 10 if m["year"].rstrip("'").endswith(("s", "S")) else 1  # a decade moves a decade
+        year = _full_year(m["year"])
+        return _render_year(m["year"], year + (step if offset_days > 0 else -step))
+
+    parts: dict[str, tuple[int, int]] = {}  # role -> (start, end) within text
+    if d.shape in ("numeric", "month_day"):
+        month_day = _month_day_order(int(m["a"]), int(m["b"]))
+        assert month_day is not None
+        month_group, day_group = ("a", "b") if month_day == (int(m["a"]), int(m["b"])) else ("b", "a")
+        parts["month"] = m.span(month_group)
+        parts["day"] = m.span(day_group)
+    else:
+        parts["month"] = m.span("month")
+        if "day" in m.re.groupindex and m.group("day") is not None:
+            parts["day"] = m.span("day")
+    if "year" in m.re.groupindex and m.group("year") is not None:
+        parts["year"] = m.span("year")
+
+    def piece(role: str) -> str:
+        s, e = parts[role]
+        return text[s - base : e - base]
+
+    month_text = piece("month")
+    month = int(month_text) if month_text.isdigit() else _MONTH_BY_NAME[month_text.rstrip(".").lower()]
+    year = _full_year(piece("year")) if "year" in parts else 2000
+    day = int(piece("day")) if "day" in parts else 15
+    try:
+        original = dt.date(year, month, day)
+    except ValueError:
+        original = dt.date(year, month, 28)
+    new = original + dt.timedelta(days=offset_days)
+
+    replacements: list[tuple[int, int, str]] = []
+    replacements.append((*parts["month"], _render_number(month_text, new.month) if month_text.isdigit()
+                         else _render_month_name(month_text, new.month)))
+    if "day" in parts:
+        replacements.append((*parts["day"], _render_number(piece("day"), new.day)))
+        if "ord" in m.re.groupindex and m.group("ord") is not None:
+            replacements.append((*m.span("ord"), _ordinal(new.day, m["ord"])))
+    if "year" in parts:
+        replacements.append((*parts["year"], _render_year(piece("year"), new.year)))
+    out = text
+    for s, e, value in sorted(replacements, reverse=True):
+        out = out[: s - base] + value + out[e - base :]
+    return out
+
+
+def shift_compact(value: str, offset_days: int) -> str | None:
+    """Shift a DICOM-style YYYYMMDD date (metadata StudyDate); None when it is not one."""
+    try:
+        original = dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+    return (original + dt.timedelta(days=offset_days)).strftime("%Y%m%d")
+
+
+def shift_date_text(text: str, offset_days: int) -> str | None:
+    """Shift a detected date span given as text alone; None when no date shape fits it."""
+    for shape in _SHAPES:
+        m = shape.regex.fullmatch(text)
+        if m is not None and (shape.name != "numeric" or _month_day_order(int(m["a"]), int(m["b"]))):
+            return shift_date(DateMatch(0, len(text), shape.name, m), offset_days)
+    inner = find_dates(text)
+    if not inner:
+        return None
+    out = text
+    for d in reversed(inner):
+        out = out[: d.start] + shift_date(d, offset_days) + out[d.end :]
+    return out

@@ -1,0 +1,66 @@
+"""Word lists behind name detection and name surrogates, loaded once per process.
+
+- Census name lists (US Census 1990 first and last names, public domain, shipped by the `names`
+  package): what counts as a possible name, and the pool surrogates are drawn from.
+- Word frequency (`wordfreq`, Zipf scale: 7 ≈ "the", 3 ≈ once per million words): a census name
+  that is also a common English word ("Gray", "Stone", "Rose") is a name only where the context says so.
+- `data/keep_words.txt`: clinical eponyms and radiology words that are never PHI on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from wordfreq import zipf_frequency
+
+from service.errors import DependencyError
+
+STOPWORDS = frozenset(
+    """a an and are as at be but by for from has have he her his i if in into is it its me my no nor
+    not of on or our she so than that the their them then there these they this to was we were what
+    when where which who will with you your per via pt pts""".split()
+)
+
+
+@dataclass(frozen=True)
+class NameLists:
+    first: frozenset[str]  # lower-case
+    last: frozenset[str]
+    first_pool: tuple[str, ...]  # Title-case surrogate pools, most common first
+    last_pool: tuple[str, ...]
+    keep: frozenset[str]
+
+
+def _census(filename: str) -> list[str]:
+    try:
+        text = resources.files("names").joinpath(filename).read_text(encoding="ascii")
+    except ModuleNotFoundError as exc:  # pragma: no cover - a broken install
+        raise DependencyError("the 'names' package is missing: run `pip install radprep`") from exc
+    return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
+
+
+@cache
+def name_lists() -> NameLists:
+    first = _census("dist.female.first") + _census("dist.male.first")
+    last = _census("dist.all.last")
+    keep_text = resources.files("service.deid").joinpath("data/keep_words.txt").read_text("utf-8")
+    keep = frozenset(
+        line.strip().lower() for line in keep_text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+    def pool(words: list[str], size: int) -> tuple[str, ...]:
+        picked = [w for w in words[: size * 2] if w not in keep and zipf(w) < 4.0 and len(w) > 2]
+        return tuple(w.capitalize() for w in picked[:size])
+
+    return NameLists(
+        first=frozenset(first), last=frozenset(last),
+        first_pool=pool(list(dict.fromkeys(first)), 2000), last_pool=pool(last, 5000), keep=keep,
+    )
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str) -> float:
+    """How common a lower-case word is in English (0 = unseen, 7 = 'the')."""
+    return zipf_frequency(word, "en")

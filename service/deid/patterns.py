@@ -1,0 +1,141 @@
+"""Pattern recognizers for radiology text: dates, identifiers, phones, addresses, institutions, ages.
+
+Each is a function text -> list[Span]. They are plain regexes with a cheap guard (no digit in the
+text, no date), so the common report costs a few microseconds per recognizer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from service.deid.dates import find_dates
+from service.deid.spans import EntityType, Span
+
+Recognizer = Callable[[str], list[Span]]
+
+_ID_LABEL = re.compile(
+    r"(?i)\b(?:mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|med[ \t]+rec(?:ord)?|record[ \t]*(?:#|no\.?|number)"
+    r"|acc(?:ession)?(?:[ \t]*(?:number|no\.?|#|num))?|acc\.?|patient[ \t]+id|pt[ \t]+id|pid|id(?:[ \t]+(?:number|no\.?))?"
+    r"|study[ \t]+(?:id|number|#)|exam[ \t]+(?:id|number|#)|order(?:[ \t]+(?:id|number|no\.?|#))"
+    r"|visit[ \t]+(?:id|number|#)|encounter(?:[ \t]+(?:id|number|#))?|fin|csn|account(?:[ \t]+(?:number|#))?|acct"
+    r"|case[ \t]+(?:id|number|#)|requisition(?:[ \t]+(?:number|#))?|req[ \t]*#|specimen(?:[ \t]+#)?"
+    r"|ssn|social[ \t]+security(?:[ \t]+number)?|health[ \t]+plan(?:[ \t]+(?:id|number))?|member[ \t]+id"
+    r"|policy(?:[ \t]+(?:id|number|#))?|license(?:[ \t]+(?:number|#))?|device[ \t]+(?:id|serial)|serial(?:[ \t]+(?:number|#))?)"
+    r"[ \t]*(?:[:#=]|no\.?|number)?[ \t]*[:#]?[ \t]*"
+    r"(?P<id>[A-Za-z]{0,4}[-]?\d[\dA-Za-z\-]{2,24})\b"
+)
+_LONG_NUMBER = re.compile(r"(?<![\w.\-/])(?:[A-Z]{1,3}-?)?\d{6,}(?:-\d+)?(?![\w.]\d|\w)")
+_SSN = re.compile(r"(?<![\w\-])\d{3}-\d{2}-\d{4}(?![\w\-])")
+_PHONE = re.compile(
+    r"(?<![\w\-])(?:\+?1[ \t.\-]?)?(?:\(\d{3}\)[ \t]?|\d{3}[ \t.\-])\d{3}[ \t.\-]\d{4}"
+    r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?(?![\w\-])"
+)
+_PHONE_LABEL = re.compile(
+    r"(?i)(?:\b(?:pager|pgr|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
+    r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*(?:#|:|no\.?|number)?[ \t]*(?:at[ \t]+)?"
+    r"(?P<num>\(?\d[\d\-. ()]{2,14}\d)(?![\w])"
+)
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
+_ZIP_AFTER_STATE = re.compile(
+    r"\b(?P<city>[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+){0,2}),?[ \t]+"
+    r"(?P<state>A[LKZR]|C[AOT]|D[EC]|F[LM]|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEHINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]"
+    r"|T[NX]|UT|V[AIT]|W[AIVY])[ \t]+(?P<zip>\d{5}(?:-\d{4})?)\b"
+)
+_STREET = re.compile(
+    r"\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[A-Z][a-zA-Z]*\.?[ \t]+){1,3}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Ter"
+    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Pike|Row)\b\.?"
+    r"(?:,?[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|#)\.?[ \t]*#?[\w\-]+)?"
+)
+_PO_BOX = re.compile(r"(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b")
+_INSTITUTION = re.compile(
+    r"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|and|&|the)[ \t]+)?){1,4}"
+    r"(?:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Health[ \t]+Center|Health[ \t]+System|Healthcare"
+    r"|Health[ \t]+Care|Clinic|Clinics|Infirmary|Imaging[ \t]+Center|Cancer[ \t]+Center|Nursing[ \t]+Home"
+    r"|Rehabilitation[ \t]+(?:Center|Hospital)|Rehab[ \t]+Center|Care[ \t]+Center|Surgery[ \t]+Center|Radiology"
+    r"[ \t]+(?:Associates|Group|Partners)|Urgent[ \t]+Care|Memorial|Medical[ \t]+Group|Health)\b"
+    r"(?:[ \t]+(?:of|at)[ \t]+[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+)?)?"
+)
+_GENERIC_INSTITUTION_WORDS = frozenset(
+    "the a an outside our this that prior previous local same other community university general memorial "
+    "county regional city state children's veterans va emergency main".split()
+)
+_AGE = re.compile(
+    r"(?i)(?:\b(?:age|aged|age:)[ \t]*(?P<a>9\d|1[0-2]\d)\b)|(?:(?<![\w.])(?P<b>9\d|1[0-2]\d)(?:[ \t]*|-)"
+    r"(?:years?|yrs?|y)(?:[ \t]*|-)(?:old|o\b|/o\b|\.o\.)|(?<![\w.])(?P<c>9\d|1[0-2]\d)[ \t]*-?[ \t]*"
+    r"(?:yo|y/o|y\.o\.|yr[ \t]+old|year[ \t]+old|yrs?[ \t]+old)\b|(?<![\w.])(?P<d>9\d|1[0-2]\d)[ \t]?-?(?:M|F|YOM|YOF|YO)\b)"
+)
+
+
+def _spans(regex: re.Pattern[str], text: str, kind: EntityType, group: str | int = 0,
+           score: float = 0.9, source: str = "") -> list[Span]:
+    return [Span(kind, m.start(group), m.end(group), score, source or kind.value.lower())
+            for m in regex.finditer(text) if m.group(group)]
+
+
+def dates(text: str) -> list[Span]:
+    return [Span(EntityType.DATE, d.start, d.end, 0.95, f"date:{d.shape}") for d in find_dates(text)]
+
+
+def identifiers(text: str) -> list[Span]:
+    if not any(ch.isdigit() for ch in text):
+        return []
+    return _spans(_ID_LABEL, text, EntityType.ID, "id", 0.95, "id:label") + _spans(
+        _LONG_NUMBER, text, EntityType.ID, 0, 0.6, "id:long"
+    )
+
+
+def ssns(text: str) -> list[Span]:
+    return _spans(_SSN, text, EntityType.SSN, 0, 0.9) if "-" in text else []
+
+
+def phones(text: str) -> list[Span]:
+    if not any(ch.isdigit() for ch in text):
+        return []
+    found = _spans(_PHONE, text, EntityType.PHONE, 0, 0.9)
+    for m in _PHONE_LABEL.finditer(text):
+        digits = sum(ch.isdigit() for ch in m["num"])
+        if 4 <= digits <= 15:
+            found.append(Span(EntityType.PHONE, m.start("num"), m.end("num"), 0.8, "phone:label"))
+    return found
+
+
+def urls(text: str) -> list[Span]:
+    return _spans(_URL, text, EntityType.URL, 0, 0.95) if ("http" in text or "www." in text) else []
+
+
+def addresses(text: str) -> list[Span]:
+    if not any(ch.isdigit() for ch in text):
+        return []
+    found = _spans(_STREET, text, EntityType.ADDRESS, 0, 0.85) + _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
+    for m in _ZIP_AFTER_STATE.finditer(text):
+        found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
+        found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
+    return found
+
+
+def institutions(text: str) -> list[Span]:
+    found = []
+    for m in _INSTITUTION.finditer(text):
+        words = m.group().split()
+        # "the Hospital", "Outside Hospital", "General Hospital" alone name no place.
+        if all(w.lower().strip(".") in _GENERIC_INSTITUTION_WORDS for w in words[:-1]):
+            continue
+        found.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.85, "institution"))
+    return found
+
+
+def ages(text: str) -> list[Span]:
+    if "9" not in text and "1" not in text:
+        return []
+    spans = []
+    for m in _AGE.finditer(text):
+        group = next(g for g in "abcd" if m.group(g))
+        spans.append(Span(EntityType.AGE, m.start(group), m.end(group), 0.95, "age"))
+    return spans
+
+
+PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
+    dates, identifiers, ssns, phones, urls, addresses, institutions, ages,
+)

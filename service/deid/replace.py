@@ -1,0 +1,103 @@
+"""Replacement: spans → surrogates, and the de-identified text with entity offsets into it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.deid.dates import shift_date_text
+from service.deid.detect import Detector
+from service.deid.keys import KeyedHasher, PatientContext
+from service.deid.spans import EntityType, Span
+from service.deid.surrogates import Surrogates
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A replaced span in the output text. Carries no original value."""
+
+    type: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """What replaced what. Holds PHI (span offsets into the original): evaluation only, never logged."""
+
+    span: Span
+    surrogate: str
+    out_start: int
+    out_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeidResult:
+    text: str
+    entities: list[Entity]
+    replacements: list[Replacement]
+
+
+class Deidentifier:
+    """detect → spans → replace, with surrogates keyed by one secret and dates shifted per patient."""
+
+    def __init__(self, detector: Detector, secret: bytes) -> None:
+        self.detector = detector
+        self.hasher = KeyedHasher(secret)
+        self.surrogates = Surrogates(self.hasher)
+
+    def patient(self, patient_key: str) -> PatientContext:
+        return PatientContext.for_patient(self.hasher, patient_key)
+
+    def deidentify_batch(self, texts: Sequence[str], patient_keys: Sequence[str | None]) -> list[DeidResult]:
+        """`patient_keys[i]` keys the date shift of texts[i]; None makes the text its own patient."""
+        spans = self.detector.detect_batch(texts)
+        return [
+            self.replace(text, found, self.patient(key if key is not None else f"text:{i}:{text}"))
+            for i, (text, found, key) in enumerate(zip(texts, spans, patient_keys))
+        ]
+
+    def replace(self, text: str, spans: Sequence[Span], patient: PatientContext) -> DeidResult:
+        """Replace sorted, non-overlapping spans. The output is built front to back in one pass,
+        tracking the length change, so every entity offset refers to the output text."""
+        pieces: list[str] = []
+        entities: list[Entity] = []
+        replacements: list[Replacement] = []
+        cursor = 0
+        out_len = 0
+        for span in spans:
+            pieces.append(text[cursor : span.start])
+            out_len += span.start - cursor
+            surrogate = self.surrogate(span.entity_type, text[span.start : span.end], patient)
+            pieces.append(surrogate)
+            entities.append(Entity(span.entity_type.value, out_len, out_len + len(surrogate)))
+            replacements.append(Replacement(span, surrogate, out_len, out_len + len(surrogate)))
+            out_len += len(surrogate)
+            cursor = span.end
+        pieces.append(text[cursor:])
+        return DeidResult("".join(pieces), entities, replacements)
+
+    def surrogate(self, kind: EntityType, value: str, patient: PatientContext) -> str:
+        s = self.surrogates
+        if kind is EntityType.DATE:
+            shifted = shift_date_text(value, patient.date_offset_days)
+            return shifted if shifted is not None else s.identifier(value)
+        if kind is EntityType.PERSON:
+            return s.person(value)
+        if kind is EntityType.ORGANIZATION:
+            return s.institution(value)
+        if kind is EntityType.LOCATION:
+            return s.location(value)
+        if kind is EntityType.ADDRESS:
+            return s.street(value)
+        if kind is EntityType.EMAIL:
+            return s.email(value)
+        if kind is EntityType.URL:
+            return s.url(value)
+        if kind is EntityType.IP:
+            return s.ip(value)
+        if kind is EntityType.AGE:
+            return s.age(value)
+        return s.identifier(value)  # ID, PHONE, SSN: same format, consistent digits
+
+

@@ -1,0 +1,46 @@
+"""Every exception radprep raises on purpose.
+
+    RadprepError                    base; str() never contains report text or other PHI
+    ├── ConfigError                 bad or missing settings (e.g. no RADPREP_SECRET)
+    ├── InputError                  a whole input file cannot be read (missing, unknown format)
+    │   └── RecordError             one record is invalid; names the record and the field
+    └── DependencyError             an optional engine is not installed (says which extra to install)
+
+Third-party errors (pyarrow, json, spaCy) are translated into these at the boundary where they
+are raised (`service.records` for input parsing). Messages carry counts, field names, line numbers
+and types only, so they are safe to log and to show in HTTP error bodies.
+"""
+
+from __future__ import annotations
+
+
+class RadprepError(Exception):
+    """Base class. Its message must never contain PHI."""
+
+
+class ConfigError(RadprepError):
+    """Settings are missing or invalid."""
+
+
+class InputError(RadprepError):
+    """An input file as a whole cannot be read."""
+
+
+class RecordError(InputError):
+    """One input record is invalid.
+
+    `where` locates the record (e.g. "line 7" or "row 3"), `record_id` is the record's id when it
+    could be read (ids are caller-chosen keys, not report text), `field` names the offending field.
+    """
+
+    def __init__(self, where: str, field: str, problem: str, record_id: str | None = None) -> None:
+        self.where = where
+        self.field = field
+        self.problem = problem
+        self.record_id = record_id
+        label = f"{where} (id {record_id!r})" if record_id is not None else where
+        super().__init__(f"{label}: field '{field}': {problem}")
+
+
+class DependencyError(RadprepError):
+    """An optional dependency is missing; the message names the extra to install."""

@@ -1,0 +1,180 @@
+"""Input records: reading JSONL, CSV and Parquet, and validating each record.
+
+A bad record raises `RecordError` naming where it is (line or row), its id when readable and the
+field at fault; readers yield it in place of the record so callers can log it and go on.
+Messages never quote field values (they may hold PHI): only names, types and sizes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service.errors import InputError, RecordError
+
+METADATA_FIELDS = (
+    "PatientID", "AccessionNumber", "PatientSex", "EthnicGroup", "PatientAge",
+    "PatientWeight", "StudyDate", "InstitutionName", "Manufacturer",
+)
+RECORD_FIELDS = ("id", "text", "patient_id", "metadata")
+MAX_ID_CHARS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    id: str
+    text: str
+    patient_id: str | None = None
+    metadata: dict[str, str | int | float | None] = field(default_factory=dict)
+
+
+def _type_name(value: object) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
+    """An InputRecord from a decoded JSON object (or CSV/Parquet row), or RecordError."""
+    if not isinstance(raw, dict):
+        raise RecordError(where, "<record>", f"expected a JSON object, got {_type_name(raw)}")
+    record_id = raw.get("id")
+    shown_id = record_id if isinstance(record_id, str) and 0 < len(record_id) <= MAX_ID_CHARS else None
+    unknown = sorted(str(k) for k in raw if k not in RECORD_FIELDS)
+    if unknown:
+        raise RecordError(where, unknown[0], f"unknown field (allowed: {', '.join(RECORD_FIELDS)})", shown_id)
+    if record_id is None or record_id == "":
+        raise RecordError(where, "id", "required", None)
+    if not isinstance(record_id, str):
+        raise RecordError(where, "id", f"expected a string, got {_type_name(record_id)}")
+    if len(record_id) > MAX_ID_CHARS:
+        raise RecordError(where, "id", f"longer than {MAX_ID_CHARS} characters")
+    text = raw.get("text")
+    if text is None:
+        raise RecordError(where, "text", "required", record_id)
+    if not isinstance(text, str):
+        raise RecordError(where, "text", f"expected a string, got {_type_name(text)}", record_id)
+    if not text.strip():
+        raise RecordError(where, "text", "empty", record_id)
+    if len(text) > max_text_chars:
+        raise RecordError(where, "text", f"{len(text)} characters, over the limit of {max_text_chars}", record_id)
+    if _looks_binary(text):
+        raise RecordError(where, "text", "contains binary data (NUL or control characters)", record_id)
+    patient_id = raw.get("patient_id")
+    if patient_id is not None and not isinstance(patient_id, str):
+        raise RecordError(where, "patient_id", f"expected a string or null, got {_type_name(patient_id)}", record_id)
+    metadata = raw.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise RecordError(where, "metadata", f"expected an object, got {_type_name(metadata)}", record_id)
+    for key, value in metadata.items():
+        if key not in METADATA_FIELDS:
+            raise RecordError(where, f"metadata.{key}", "unknown metadata field", record_id)
+        if value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
+            raise RecordError(where, f"metadata.{key}", f"expected a string or number, got {_type_name(value)}",
+                              record_id)
+    return InputRecord(record_id, text, patient_id or None, dict(metadata))
+
+
+def _fold_metadata(row: dict[str, Any]) -> dict[str, Any]:
+    """Tabular inputs may carry the metadata fields as columns of their own (as ReXGradient does)."""
+    folded = {k: v for k, v in row.items() if k not in METADATA_FIELDS}
+    columns = {k: v for k, v in row.items() if k in METADATA_FIELDS and v is not None}
+    if columns:
+        meta = folded.get("metadata")
+        folded["metadata"] = {**columns, **meta} if isinstance(meta, dict) else meta if meta else columns
+    return folded
+
+
+def _looks_binary(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    return controls > max(2, len(text) // 100)
+
+
+# -- readers ------------------------------------------------------------------------------------------
+Item = InputRecord | RecordError
+
+
+def read_records(path: Path, max_text_chars: int) -> Iterator[Item]:
+    """Records of a JSONL, CSV or Parquet file, chosen by extension, streamed."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError(f"input file not found: {path}")
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _read_jsonl(path, max_text_chars)
+    if suffix == ".csv":
+        return _read_csv(path, max_text_chars)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path, max_text_chars)
+    raise InputError(f"unknown input format {suffix!r}: use .jsonl, .csv or .parquet")
+
+
+def _read_jsonl(path: Path, max_text_chars: int) -> Iterator[Item]:
+    with path.open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            where = f"line {number}"
+            if not raw_line.strip():
+                continue
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield RecordError(where, "<record>", "not valid UTF-8")
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RecordError(where, "<record>", f"invalid JSON at column {exc.colno}")
+                continue
+            try:
+                yield validate(raw, where, max_text_chars)
+            except RecordError as exc:
+                yield exc
+
+
+def _read_csv(path: Path, max_text_chars: int) -> Iterator[Item]:
+    with path.open(newline="", encoding="utf-8", errors="strict") as handle:
+        reader = csv.DictReader(handle)
+        row_number = 0
+        try:
+            for row_number, row in enumerate(reader, start=1):
+                raw: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+                if None in row:
+                    yield RecordError(f"row {row_number}", "<record>", "more cells than header columns")
+                    continue
+                meta = raw.get("metadata")
+                if isinstance(meta, str):
+                    try:
+                        raw["metadata"] = json.loads(meta)
+                    except json.JSONDecodeError:
+                        yield RecordError(f"row {row_number}", "metadata", "not a JSON object", raw.get("id"))
+                        continue
+                try:
+                    yield validate(_fold_metadata(raw), f"row {row_number}", max_text_chars)
+                except RecordError as exc:
+                    yield exc
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{path.name}: unreadable CSV after row {row_number} ({type(exc).__name__})") from None
+
+
+def _read_parquet(path: Path, max_text_chars: int) -> Iterator[Item]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
+        raise InputError("reading Parquet needs pyarrow: run `pip install radprep`") from exc
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
+    row_number = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            row_number += 1
+            try:
+                yield validate(_fold_metadata(row), f"row {row_number}", max_text_chars)
+            except RecordError as exc:
+                yield exc
