@@ -40,6 +40,7 @@ _RELATIVE = (
     r"girlfriend|boyfriend|sibling|cousin|neighbor|caregiver|hcp|proxy)(?:'s)?(?:[ \t]*,)?"
 )
 _ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}[ \t]+$")
+_IS_LABEL = re.compile(rf"(?:^|\b){_LABEL}")
 _TRIGGER = re.compile(
     rf"\b{_TITLE}[ \t]+|\b(?:{_VERB})[ \t]+(?:{_TITLE}[ \t]+)?|(?:^|\b){_LABEL}[ \t]*"
     rf"(?:{_TITLE}[ \t]+)?|\b{_RELATIVE}[ \t]+",
@@ -51,6 +52,7 @@ _POSTNOMINAL = re.compile(
 _LAST_FIRST = re.compile(
     r"\b(?P<last>[A-Z][A-Za-z'’\-]+),[ \t]*(?P<first>[A-Z][A-Za-z'’\-]+)(?:[ \t]+[A-Z]\b\.?)?"
 )
+_CREDENTIALS = frozenset("md do rn np phd mbbs frcr facr dabr crna dds pa-c lpn cna rt".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 _COMMON_WORD = 4.5  # zipf above this: an ordinary word, not a name, even when capitalised
 
@@ -78,7 +80,9 @@ class NameRecognizer:
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
         for m in _TRIGGER.finditer(text):
             i = bisect_left(starts, m.end())
-            j = self._extend(text, tokens, i, after_title=bool(_ENDS_WITH_TITLE.search(m.group())))
+            trigger = m.group()
+            j = self._extend(text, tokens, i, after_title=bool(_ENDS_WITH_TITLE.search(trigger)),
+                             after_label=bool(_IS_LABEL.match(trigger)))
             if j > i:
                 found.append((i, j, 0.95))
         for m in _POSTNOMINAL.finditer(text):
@@ -115,33 +119,37 @@ class NameRecognizer:
     def _is_name_word(self, lower: str) -> bool:
         return lower in self._lists.last or lower in self._lists.first
 
-    def _name_like(self, tok: _Token, lenient: bool) -> bool:
-        """Could this token be part of a name that context has announced?"""
+    def _name_like(self, tok: _Token, lenient: bool, after_trigger: bool = False) -> bool:
+        """Could this token be part of a name that context has announced?
+
+        `lenient` (right after a title) admits lower-case words; `after_trigger` admits capitalised
+        clinical words ("seen by Harrington", "Dr. Foley").
+        """
         text = tok.text
         if len(text) == 1:
             return text.isupper()
         lower = tok.lower
-        if lower in STOPWORDS:
+        if lower in STOPWORDS or lower in _CREDENTIALS:
             return False
         capitalised = text[0].isupper()
         if not capitalised and not lenient:
             return False
-        if lower in self._lists.keep and not lenient:
+        if lower in self._lists.keep and not (lenient or after_trigger):
             return False
         if self._is_name_word(lower):
             return capitalised or zipf(lower) < _COMMON_WORD
         return zipf(lower) < (_COMMON_WORD if capitalised else 3.0)
 
-    def _extend(self, text: str, tokens: list[_Token], i: int, after_title: bool) -> int:
+    def _extend(self, text: str, tokens: list[_Token], i: int, after_title: bool, after_label: bool = False) -> int:
         """Index past the run of name-like tokens starting at i (at most 4)."""
         j = i
         while j < len(tokens) and j - i < 4:
             tok = tokens[j]
             # "SMITH, JOHN": a comma only between a first word and a first name.
-            comma_ok = j == i + 1 and tok.lower in self._lists.first
+            comma_ok = j == i + 1 and (after_label or tok.lower in self._lists.first)
             if j > i and not _joined(text, tokens[j - 1], tok.start, allow_comma=comma_ok):
                 break
-            if not self._name_like(tok, lenient=after_title and j == i):
+            if not self._name_like(tok, lenient=after_title and j == i, after_trigger=True):
                 break
             j += 1
         return j

@@ -1,0 +1,219 @@
+"""Rule-based sectioner: split a chest X-ray report at its headers.
+
+The text from a header to the next header (of any kind, see ``headers``) is that
+header's section. Section values are exact substrings of the input: only the
+surrounding whitespace and the header itself are cut, nothing inside is rewritten,
+so ``text[start:end] == value`` for every span.
+
+Decisions
+---------
+- Sections other than the four (TECHNIQUE, EXAM, VIEWS, DATE, ...) end the section
+  before them and are dropped.
+- Signature and attestation lines ("Electronically signed by ...", "Dictated by ...",
+  "Radiologist: ...") end the section before them; their text, up to the next header,
+  belongs to no section. A signature block at the end is thus cut from the last one.
+- RECOMMENDATION(S) / NOTIFICATION belong to the impression, as in most radiology
+  datasets. Right after the impression they extend it (its value then contains the
+  recommendation header, since a value must stay one substring). Anywhere else they
+  are dropped, with the reason ``detached_recommendation``.
+- ADDENDUM is dropped; it may amend the impression, so it lowers the confidence.
+- A combined header ("FINDINGS/IMPRESSION") goes to its first section.
+- A repeated header: if the repeats follow each other directly, the value runs from
+  the first non-empty one to the end of the last ("INDICATION: a. INDICATION: b."
+  gives "a. INDICATION: b."); otherwise the first non-empty one wins.
+- A header with nothing after it gives ``None``; "COMPARISON: None." keeps "None.".
+- No header of the four sections at all: every value is ``None``, confidence 0.0 and
+  reason ``no_headers``; the caller is expected to route the report elsewhere.
+
+Confidence scale
+----------------
+Starts at 1.0; each problem found subtracts its penalty (clamped to 0..1):
+
+=============================  =======  ==============================================
+reason                         penalty  meaning
+=============================  =======  ==============================================
+``no_headers``                 (0.0)    no header of the four sections; all ``None``
+``no_findings_or_impression``  0.5      only indication/comparison headers
+``duplicate_header:<name>``    0.3      a section header occurs more than once
+``preamble_text``              0.3      prose before the first header (not a title)
+``addendum``                   0.3      an addendum follows
+``combined_header``            0.2      one header names two sections
+``unknown_header``             0.15     a capitalised "LABEL:" line that is no alias
+``detached_recommendation``    0.1      recommendations apart from the impression
+=============================  =======  ==============================================
+
+So >= 0.9 means: findings or impression header found, no duplicates, nothing but an
+exam title line before the first header. Reasons never contain report text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from service.sections.headers import (
+    ADDENDUM,
+    CONTINUATION,
+    EXAM_TITLE_RE,
+    OTHER,
+    SIGNATURE,
+    SUBHEADINGS,
+    alias_kinds,
+    find_headers,
+)
+
+SECTION_NAMES: tuple[str, ...] = ("indication", "comparison", "findings", "impression")
+
+PENALTIES: Final[dict[str, float]] = {
+    "no_findings_or_impression": 0.5,
+    "duplicate_header": 0.3,
+    "preamble_text": 0.3,
+    "addendum": 0.3,
+    "combined_header": 0.2,
+    "unknown_header": 0.15,
+    "detached_recommendation": 0.1,
+}
+
+_MAX_TITLE_LINES: Final = 3
+_MAX_TITLE_CHARS: Final = 160
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    """Four sections of one report, where they lie in it, and how sure we are."""
+
+    sections: dict[str, str | None]
+    spans: dict[str, Span | None]
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Text between one header's end and the next header's start."""
+
+    kind: str
+    start: int
+    end: int
+
+
+class RulesSectioner:
+    """Split reports at known headers; see the module docstring for the rules."""
+
+    def split(self, text: str) -> SectionResult:
+        segments, first_header, reasons = _scan(text)
+        segments = _attach_continuations(segments, reasons)
+        by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
+        for index, segment in enumerate(segments):
+            if segment.kind in by_name:
+                by_name[segment.kind].append(index)
+        if not any(by_name.values()):
+            return _empty(("no_headers",))
+
+        spans: dict[str, Span | None] = {}
+        for name, indices in by_name.items():
+            if len(indices) > 1:
+                reasons.append(f"duplicate_header:{name}")
+            spans[name] = _section_span(text, segments, indices)
+        if not by_name["findings"] and not by_name["impression"]:
+            reasons.append("no_findings_or_impression")
+        if not _is_title(text[:first_header]):
+            reasons.append("preamble_text")
+
+        penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
+        return SectionResult(
+            sections={name: None if span is None else text[span[0] : span[1]] for name, span in spans.items()},
+            spans=spans,
+            confidence=round(max(0.0, 1.0 - penalty), 2),
+            reasons=tuple(reasons),
+        )
+
+
+def _scan(text: str) -> tuple[list[_Segment], int, list[str]]:
+    """Segments in text order, the offset of the first header, and reasons so far."""
+    bounds: list[tuple[int, int, str]] = []
+    reasons: list[str] = []
+    for group, name, start, end in find_headers(text):
+        if group == "label":
+            in_section = bool(bounds) and bounds[-1][2] in SECTION_NAMES
+            label = " ".join(name.split())
+            if in_section and label not in SUBHEADINGS and "unknown_header" not in reasons:
+                reasons.append("unknown_header")
+            continue
+        kind = SIGNATURE if group in ("sig", "isig") else _resolve(name, reasons)
+        bounds.append((start, end, kind))
+    segments = [
+        _Segment(kind, content_start, bounds[i + 1][0] if i + 1 < len(bounds) else len(text))
+        for i, (_, content_start, kind) in enumerate(bounds)
+    ]
+    return segments, bounds[0][0] if bounds else len(text), reasons
+
+
+def _resolve(name: str, reasons: list[str]) -> str:
+    """The kind of a header name, which may join several aliases."""
+    kinds = alias_kinds(name)
+    sections = [kind for kind in kinds if kind in SECTION_NAMES]
+    if sections:
+        if len(set(sections)) > 1 and "combined_header" not in reasons:
+            reasons.append("combined_header")
+        return sections[0]
+    for kind in (CONTINUATION, ADDENDUM, SIGNATURE):
+        if kind in kinds:
+            return kind
+    return OTHER
+
+
+def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[_Segment]:
+    """Fold recommendations into a directly preceding impression; drop addenda."""
+    result: list[_Segment] = []
+    for segment in segments:
+        if segment.kind == CONTINUATION:
+            if result and result[-1].kind == "impression":
+                result[-1] = _Segment("impression", result[-1].start, segment.end)
+                continue
+            if "detached_recommendation" not in reasons:
+                reasons.append("detached_recommendation")
+        elif segment.kind == ADDENDUM and "addendum" not in reasons:
+            reasons.append("addendum")
+        result.append(segment)
+    return result
+
+
+def _section_span(text: str, segments: list[_Segment], indices: list[int]) -> Span | None:
+    """Span of one section given the indices of its segments (see docstring)."""
+    stripped = [_strip(text, segments[i].start, segments[i].end) for i in indices]
+    found = [(i, span) for i, span in zip(indices, stripped, strict=True) if span is not None]
+    if not found:
+        return None
+    if indices == list(range(indices[0], indices[-1] + 1)):
+        return found[0][1][0], found[-1][1][1]
+    return found[0][1]
+
+
+def _strip(text: str, start: int, end: int) -> Span | None:
+    """(start, end) without surrounding whitespace, or None when nothing is left."""
+    chunk = text[start:end]
+    left = chunk.lstrip()
+    if not left:
+        return None
+    start += len(chunk) - len(left)
+    return start, start + len(left.rstrip())
+
+
+def _is_title(preamble: str) -> bool:
+    """True when the text before the first header is empty or an exam title."""
+    lines = [line for line in preamble.splitlines() if line.strip()]
+    if len(lines) > _MAX_TITLE_LINES:
+        return False
+    return all(len(line) <= _MAX_TITLE_CHARS and EXAM_TITLE_RE.search(line) for line in lines)
+
+
+def _empty(reasons: tuple[str, ...]) -> SectionResult:
+    return SectionResult(
+        sections=dict.fromkeys(SECTION_NAMES),
+        spans=dict.fromkeys(SECTION_NAMES),
+        confidence=0.0,
+        reasons=reasons,
+    )

@@ -1,0 +1,87 @@
+import datetime as dt
+
+import pytest
+
+from service.deid.dates import find_dates, shift_compact, shift_date, shift_date_text
+
+
+def _one(text: str) -> str:
+    found = find_dates(text)
+    assert len(found) == 1, [text[d.start : d.end] for d in found]
+    return text[found[0].start : found[0].end]
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "shifted"),
+    [
+        ("seen 03/14/2019.", "03/14/2019", "04/23/2019"),
+        ("seen 3/14/19.", "3/14/19", "4/23/19"),
+        ("seen 2019-03-14.", "2019-03-14", "2019-04-23"),
+        ("seen 14-Mar-2019.", "14-Mar-2019", "23-Apr-2019"),
+        ("seen March 14, 2019.", "March 14, 2019", "April 23, 2019"),
+        ("seen Mar. 14 2019.", "Mar. 14 2019", "Apr. 23 2019"),
+        ("seen 14 March 2019.", "14 March 2019", "23 April 2019"),
+        ("seen MARCH 14TH, 2019.", "MARCH 14TH, 2019", "APRIL 23RD, 2019"),
+        ("seen 14th of March", "14th of March", "23rd of April"),
+        ("seen 03.14.2019", "03.14.2019", "04.23.2019"),
+        ("seen 12-25-2020", "12-25-2020", "02-03-2021"),
+        ("seen 25/12/2020", "25/12/2020", "03/02/2021"),
+        ("DOB: 19560704", "19560704", "19560813"),
+        ("CXR 3/14 showed", "3/14", "4/23"),
+        ("seen March 2019", "March 2019", "April 2019"),
+        ("since 4/97", "4/97", "5/97"),
+    ],
+)
+def test_dates_are_found_and_shifted_in_their_own_format(text: str, date: str, shifted: str) -> None:
+    assert _one(text) == date
+    assert shift_date(find_dates(text)[0], 40) == shifted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the upper 1/3 of the lung", "pain 8/10", "BP 120/80", "2.5 cm nodule", "may be atelectasis",
+        "500 ml", "13/14", "T12-L1", "at 10:32 AM", "a 3/4 view",
+    ],
+)
+def test_things_that_are_not_dates_are_left_alone(text: str) -> None:
+    assert find_dates(text) == []
+
+
+def test_years_alone_move_one_year_in_the_direction_of_the_shift() -> None:
+    text = "MI '92, CABG in 1995, smoker since the 1980s"
+    found = find_dates(text)
+    assert [text[d.start : d.end] for d in found] == ["'92", "1995", "1980s"]
+    assert [shift_date(d, 10) for d in found] == ["'93", "1996", "1990s"]
+    assert [shift_date(d, -10) for d in found] == ["'91", "1994", "1970s"]
+
+
+def test_a_shift_is_a_real_calendar_shift_across_years_and_leap_days() -> None:
+    found = find_dates("on 12/31/2019")[0]
+    assert shift_date(found, 60) == "02/29/2020"
+    assert shift_date(found, -365) == "12/31/2018"
+
+
+def test_compact_dates_need_a_date_word_before_them() -> None:
+    assert find_dates("accession 20190314") == []
+    assert _one("study date 20190314") == "20190314"
+
+
+def test_metadata_study_date_shifts_and_rejects_non_dates() -> None:
+    assert shift_compact("20200102", -30) == "20191203"
+    assert shift_compact("2020-01-02", 5) is None
+    assert shift_compact("20201340", 5) is None
+
+
+def test_shift_date_text_handles_detected_spans_alone() -> None:
+    assert shift_date_text("March 14, 2019", 1) == "March 15, 2019"
+    assert shift_date_text("19560704", 1) == "19560705"
+    assert shift_date_text("no date", 1) is None
+
+
+@pytest.mark.parametrize("offset", [-365, -200, -1, 1, 77, 365])
+def test_every_full_date_shifts_by_exactly_the_offset(offset: int) -> None:
+    text = "03/14/2019"
+    out = shift_date(find_dates(text)[0], offset)
+    delta = dt.datetime.strptime(out, "%m/%d/%Y") - dt.datetime.strptime(text, "%m/%d/%Y")
+    assert delta.days == offset

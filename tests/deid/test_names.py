@@ -1,0 +1,52 @@
+import pytest
+
+from service.deid.names import NameRecognizer
+from service.deid.spans import resolve_overlaps
+
+
+@pytest.fixture(scope="module")
+def names() -> NameRecognizer:
+    return NameRecognizer()
+
+
+def _found(names: NameRecognizer, text: str) -> list[str]:
+    spans, _ = names.analyze(text)
+    return [text[s.start : s.end] for s in resolve_overlaps(spans)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Findings discussed with Dr. John Smith at 3:15 pm.", ["John Smith"]),
+        ("Electronically signed by: Mary O'Brien-Jones, MD on file", ["Mary O'Brien-Jones"]),
+        ("Patient: SMITH, JOHN A\nMRN: 123", ["SMITH, JOHN A"]),
+        ("Critical result called to Dr. Foley.", ["Foley"]),
+        ("Pt's wife Jane at bedside.", ["Jane"]),
+        ("dr healey aware of results", ["healey"]),
+        ("DISCUSSED WITH DR. RIZZO BY PHONE.", ["RIZZO"]),
+        ("Dictated by: J. Q. Public MD", ["J. Q. Public"]),
+        ("Heart size normal per Dr. Gray.", ["Gray"]),
+        ("Results were reviewed by Lakeisha Vandermeer.", ["Lakeisha Vandermeer"]),
+        ("Ms. Okonkwo tolerated the exam.", ["Okonkwo"]),
+        ("The patient was seen by Harrington earlier and Vasquez came later.", ["Harrington", "Vasquez"]),
+    ],
+)
+def test_names_in_context_and_by_dictionary(names: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert _found(names, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kerley B lines. Swan-Ganz catheter tip in the right pulmonary artery.",
+        "Foley catheter in place. Chilaiditi sign. Morgagni hernia. Bochdalek hernia.",
+        "Pancoast tumor is not excluded. No Westermark sign or Hampton hump.",
+        "History of Hodgkin lymphoma. Gray-white matter. Stone in the gallbladder.",
+        "The heart is normal in size. Rose-colored sputum.",
+        "Results were discussed with the referring physician at the time of dictation.",
+        "PA and lateral views of the chest. Lungs are clear. No pleural effusion.",
+        "CABG. COPD. CHF. ICU. MRN.",
+    ],
+)
+def test_clinical_words_eponyms_and_common_words_are_kept(names: NameRecognizer, text: str) -> None:
+    assert _found(names, text) == []

@@ -1,0 +1,88 @@
+import pytest
+
+from service.deid import patterns
+from service.deid.spans import EntityType
+
+
+def _texts(recognizer: patterns.Recognizer, text: str) -> list[str]:
+    return [text[s.start : s.end] for s in recognizer(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("MRN: 00123456", ["00123456"]),
+        ("Accession #: RAD-2019-88812", ["RAD-2019-88812"]),
+        ("Acc 7781234 performed", ["7781234"]),
+        ("Patient ID 55-1234-9", ["55-1234-9"]),
+        ("ref 123456789 in text", ["123456789"]),
+    ],
+)
+def test_identifiers(text: str, expected: list[str]) -> None:
+    assert set(_texts(patterns.identifiers, text)) == set(expected)
+
+
+def test_identifiers_leave_measurements_and_levels_alone() -> None:
+    assert _texts(patterns.identifiers, "2.5 x 3.1 cm nodule at T12-L1, 1500 mL") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call (617) 555-1234 now", ["(617) 555-1234"]),
+        ("tel 617-555-1234 x123", ["617-555-1234 x123"]),
+        ("pager 4-1234", ["4-1234"]),
+        ("beeper #54321", ["54321"]),
+    ],
+)
+def test_phones(text: str, expected: list[str]) -> None:
+    assert expected[0] in _texts(patterns.phones, text)
+
+
+def test_times_of_day_are_not_phones() -> None:
+    assert _texts(patterns.phones, "called at 1430 hours; discussed at 10:45") == []
+
+
+def test_contacts_urls_and_ssn() -> None:
+    assert _texts(patterns.urls, "see http://pacs.example.com/v?id=9.") == ["http://pacs.example.com/v?id=9"]
+    assert _texts(patterns.ssns, "SSN 123-45-6789") == ["123-45-6789"]
+
+
+def test_addresses_cities_and_zip() -> None:
+    text = "Lives at 123 Main St, Apt 4B, Springfield, IL 62704."
+    found = patterns.addresses(text)
+    got = {(s.entity_type, text[s.start : s.end]) for s in found}
+    assert (EntityType.ADDRESS, "123 Main St, Apt 4B") in got
+    assert (EntityType.LOCATION, "Springfield") in got
+    assert (EntityType.LOCATION, "62704") in got
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Prior study from St. Mary's Hospital.", ["St. Mary's Hospital"]),
+        ("Transferred from Mercy Medical Center today", ["Mercy Medical Center"]),
+        ("seen at Lakeside Imaging Center", ["Lakeside Imaging Center"]),
+        ("compared with outside hospital films", []),
+        ("at the Hospital", []),
+    ],
+)
+def test_institutions(text: str, expected: list[str]) -> None:
+    assert _texts(patterns.institutions, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("92-year-old woman", ["92"]),
+        ("a 101 year old man", ["101"]),
+        ("age 95", ["95"]),
+        ("94 y/o male", ["94"]),
+        ("91F with cough", ["91"]),
+        ("89-year-old woman", []),
+        ("45 yo male", []),
+        ("90 mL of contrast", []),
+    ],
+)
+def test_ages_of_90_and_over_only(text: str, expected: list[str]) -> None:
+    assert _texts(patterns.ages, text) == expected
