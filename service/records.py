@@ -67,7 +67,9 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
     patient_id = raw.get("patient_id")
     if patient_id is not None and not isinstance(patient_id, str):
         raise RecordError(where, "patient_id", f"expected a string or null, got {_type_name(patient_id)}", record_id)
-    metadata = raw.get("metadata") or {}
+    metadata = raw.get("metadata")
+    if metadata is None:
+        metadata = {}
     if not isinstance(metadata, dict):
         raise RecordError(where, "metadata", f"expected an object, got {_type_name(metadata)}", record_id)
     for key, value in metadata.items():

@@ -169,9 +169,15 @@ def _render_year(original: str, year: int) -> str:
     return original.replace(digits, new, 1)
 
 
-def _render_number(original: str, value: int) -> str:
-    """Keep the width: "03" → "05", "12" → "02", "3" → "5" (a 1-digit original may grow to 2)."""
-    return f"{value:0{len(original)}d}"
+def _zero_padded(numbers: list[str]) -> bool:
+    """Is a numeric date written zero-padded? "03/14" yes, "3/14" and "7/14/19" no, "12/25" yes."""
+    if any(n.startswith("0") for n in numbers):
+        return True
+    return not any(len(n) == 1 for n in numbers)
+
+
+def _render_number(value: int, padded: bool) -> str:
+    return f"{value:02d}" if padded else str(value)
 
 
 def _render_month_name(original: str, month: int) -> str:
@@ -235,11 +241,14 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
         original = dt.date(year, month, 28)
     new = original + dt.timedelta(days=offset_days)
 
+    numbers = [piece(role) for role in ("month", "day") if role in parts and piece(role).isdigit()]
+    padded = _zero_padded(numbers)
     replacements: list[tuple[int, int, str]] = []
-    replacements.append((*parts["month"], _render_number(month_text, new.month) if month_text.isdigit()
+    replacements.append((*parts["month"], _render_number(new.month, padded) if month_text.isdigit()
                          else _render_month_name(month_text, new.month)))
     if "day" in parts:
-        replacements.append((*parts["day"], _render_number(piece("day"), new.day)))
+        day_text = piece("day")
+        replacements.append((*parts["day"], _render_number(new.day, padded and len(day_text) == 2)))
         if "ord" in m.re.groupindex and m.group("ord") is not None:
             replacements.append((*m.span("ord"), _ordinal(new.day, m["ord"])))
     if "year" in parts:

@@ -183,13 +183,13 @@ def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[
 
 def _section_span(text: str, segments: list[_Segment], indices: list[int]) -> Span | None:
     """Span of one section given the indices of its segments (see docstring)."""
-    stripped = [_strip(text, segments[i].start, segments[i].end) for i in indices]
-    found = [(i, span) for i, span in zip(indices, stripped, strict=True) if span is not None]
+    stripped = (_strip(text, segments[i].start, segments[i].end) for i in indices)
+    found = [span for span in stripped if span is not None]
     if not found:
         return None
     if indices == list(range(indices[0], indices[-1] + 1)):
-        return found[0][1][0], found[-1][1][1]
-    return found[0][1]
+        return found[0][0], found[-1][1]
+    return found[0]
 
 
 def _strip(text: str, start: int, end: int) -> Span | None:

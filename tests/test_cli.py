@@ -1,0 +1,170 @@
+"""End-to-end runs of `radprep process` on reports written for these tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+
+PHI_VALUES = [
+    "Thornquist", "THORNQUIST", "Evelyn", "Delacroix", "PT-7781", "ACC55501", "11/02/2020", "03/05/2021",
+    "March 5, 2021", "(312) 555-0147", "Lakeshore", "94-year-old", "20210305",
+]
+RECORDS = [
+    {
+        "id": "r1", "patient_id": "PT-7781",
+        "metadata": {"PatientID": "PT-7781", "AccessionNumber": "ACC55501", "StudyDate": "20210305",
+                     "InstitutionName": "Lakeshore General Hospital", "PatientAge": "094Y", "PatientSex": "F"},
+        "text": (
+            "CLINICAL HISTORY: 94-year-old woman with cough.\nCOMPARISON: 11/02/2020.\n"
+            "FINDINGS: Patchy right lower lobe consolidation. Kerley B lines.\n"
+            "IMPRESSION: Pneumonia. Discussed with Dr. Evelyn Thornquist at 14:20 on 03/05/2021, (312) 555-0147.\n"
+            "Electronically signed by: Paul Delacroix, MD"
+        ),
+    },
+    {
+        "id": "r2", "patient_id": "PT-7781",
+        "text": "Indication: Follow-up.\nComparison: March 5, 2021.\nFindings: Improved.\nImpression: Better. Per Dr. Thornquist.",
+    },
+    {"id": "r3", "text": "The heart is normal in size. The lungs are clear."},
+]
+
+
+def _write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=full_env)
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], subprocess.CompletedProcess[str], Path]:
+    tmp = tmp_path_factory.mktemp("cli")
+    source = _write_jsonl(tmp / "in.jsonl", RECORDS)
+    done = _run(["process", str(source), "-o", str(tmp / "out.jsonl")], {"RADPREP_SECRET": "s3cret"})
+    lines = [json.loads(line) for line in (tmp / "out.jsonl").read_text().splitlines()]
+    return lines, done, tmp
+
+
+def test_every_record_comes_out_in_order_with_sections(processed) -> None:
+    lines, done, _ = processed
+    assert done.returncode == 0, done.stderr
+    assert [line["id"] for line in lines] == ["r1", "r2", "r3"]
+    first = lines[0]
+    assert set(first) == {"id", "patient_id", "text", "sections", "entities", "metadata", "warnings"}
+    assert first["sections"]["findings"] == "Patchy right lower lobe consolidation. Kerley B lines."
+    assert first["sections"]["impression"].startswith("Pneumonia. Discussed with Dr. ")
+    assert "signed" not in first["sections"]["impression"]
+    assert lines[2]["sections"] == {"indication": None, "comparison": None, "findings": None, "impression": None}
+    assert lines[2]["warnings"] and "no_headers" in lines[2]["warnings"][0]
+
+
+def test_entities_point_into_the_output_text(processed) -> None:
+    lines, _, _ = processed
+    for line in lines:
+        for entity in line["entities"]:
+            assert 0 <= entity["start"] < entity["end"] <= len(line["text"])
+            assert set(entity) == {"type", "start", "end"}
+    types = {e["type"] for e in lines[0]["entities"]}
+    assert {"AGE", "DATE", "PERSON", "PHONE"} <= types
+
+
+def test_no_original_phi_in_output_or_logs(processed) -> None:
+    lines, done, _ = processed
+    dumped = json.dumps(lines) + done.stdout + done.stderr
+    for value in PHI_VALUES:
+        assert value not in dumped, value
+
+
+def test_same_patient_same_shift_and_same_pseudonyms(processed) -> None:
+    lines, _, _ = processed
+    r1, r2 = lines[0], lines[1]
+    assert r1["patient_id"] == r2["patient_id"] != "PT-7781"
+    assert r1["metadata"]["PatientID"] == r1["patient_id"]
+    surname = r1["sections"]["impression"].split("Dr. ")[1].split(" at ")[0].split()[-1]
+    assert f"Per Dr. {surname}." in r2["text"]
+    shifted_study = r1["metadata"]["StudyDate"]  # 20210305 shifted by the patient's offset
+    month_name = r2["sections"]["comparison"].split()[0]
+    import datetime as dt
+    study = dt.datetime.strptime(shifted_study, "%Y%m%d")
+    assert month_name == study.strftime("%B") and r2["sections"]["comparison"] == study.strftime("%B %-d, %Y.")
+    assert r1["metadata"]["PatientAge"] == "090Y"
+
+
+def test_a_second_run_with_the_same_secret_is_byte_identical(processed, tmp_path: Path) -> None:
+    _, _, first_dir = processed
+    again = tmp_path / "again.jsonl"
+    assert main(["process", str(first_dir / "in.jsonl"), "-o", str(again)]) == 2  # no secret in this env
+    os.environ["RADPREP_SECRET"] = "s3cret"
+    try:
+        assert main(["process", str(first_dir / "in.jsonl"), "-o", str(again)]) == 0
+    finally:
+        del os.environ["RADPREP_SECRET"]
+    assert again.read_bytes() == (first_dir / "out.jsonl").read_bytes()
+
+
+def test_without_a_secret_the_command_refuses_unless_ephemeral(tmp_path: Path) -> None:
+    source = _write_jsonl(tmp_path / "in.jsonl", RECORDS[2:])
+    refused = _run(["process", str(source), "-o", str(tmp_path / "o.jsonl")])
+    assert refused.returncode == 2 and "RADPREP_SECRET is not set" in refused.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+    ephemeral = _run(["process", str(source), "-o", str(tmp_path / "o.jsonl"), "--ephemeral-key"])
+    assert ephemeral.returncode == 0 and "will not match any other run" in ephemeral.stderr
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 1
+
+
+def test_bad_records_go_to_the_errors_file_and_the_rest_is_processed(tmp_path: Path) -> None:
+    rows: list[object] = [
+        RECORDS[0],
+        '{"id": "broken", "text": ',
+        {"id": "empty", "text": ""},
+        {"id": "typed", "text": ["Dr. Thornquist"]},
+        {"id": "extra", "text": "Lungs clear.", "surname": "Thornquist"},
+        {"text": "no id, Dr. Thornquist"},
+        RECORDS[2],
+    ]
+    source = _write_jsonl(tmp_path / "in.jsonl", rows)
+    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "k"})
+    assert done.returncode == 1
+    out_ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert out_ids == ["r1", "r3"]
+    errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert [(e["where"], e["id"], e["field"]) for e in errors] == [
+        ("line 2", None, "<record>"), ("line 3", "empty", "text"), ("line 4", "typed", "text"),
+        ("line 5", "extra", "surname"), ("line 6", None, "id"),
+    ]
+    everything = done.stderr + (tmp_path / "out.errors.jsonl").read_text()
+    assert "Thornquist" not in everything and "line 4" in done.stderr
+
+
+def test_csv_and_parquet_inputs(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "in.csv").write_text('id,text,patient_id\nc1,"FINDINGS: Clear.\nIMPRESSION: Normal.",P1\n')
+    pq.write_table(pa.table({"id": ["p1"], "text": ["FINDINGS: Clear. IMPRESSION: Normal."]}), tmp_path / "in.parquet")
+    os.environ["RADPREP_SECRET"] = "k"
+    try:
+        for name in ("in.csv", "in.parquet"):
+            out = tmp_path / f"{name}.out.jsonl"
+            assert main(["process", str(tmp_path / name), "-o", str(out)]) == 0
+            (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+            assert line["sections"]["findings"] == "Clear." and line["sections"]["impression"] == "Normal."
+    finally:
+        del os.environ["RADPREP_SECRET"]
+
+
+def test_help_describes_the_contract() -> None:
+    done = _run(["process", "--help"])
+    assert done.returncode == 0
+    for words in ("--ephemeral-key", "errors", ".parquet", "Exit status"):
+        assert words in done.stdout
