@@ -105,7 +105,10 @@ def _process(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _batches(items: Iterable[InputRecord | RecordError], size: int) -> Iterator[tuple[list[InputRecord], list[RecordError]]]:
+Batch = tuple[list[InputRecord], list[RecordError]]
+
+
+def _batches(items: Iterable[InputRecord | RecordError], size: int) -> Iterator[Batch]:
     batch: list[InputRecord] = []
     bad: list[RecordError] = []
     for item in items:

@@ -37,7 +37,7 @@ class Pipeline:
         keys = [patient_key(r) for r in records]
         results = self.deidentifier.deidentify_batch([r.text for r in records], keys)
         outputs = []
-        for record, key, result in zip(records, keys, results):
+        for record, key, result in zip(records, keys, results, strict=True):
             patient = self.deidentifier.patient(key)
             metadata, warnings = deidentify_metadata(record.metadata, self.deidentifier.surrogates, patient)
             split = self.sectioner.split(result.text)

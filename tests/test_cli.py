@@ -30,7 +30,10 @@ RECORDS = [
     },
     {
         "id": "r2", "patient_id": "PT-7781",
-        "text": "Indication: Follow-up.\nComparison: March 5, 2021.\nFindings: Improved.\nImpression: Better. Per Dr. Thornquist.",
+        "text": (
+            "Indication: Follow-up.\nComparison: March 5, 2021.\nFindings: Improved.\n"
+            "Impression: Better. Per Dr. Thornquist."
+        ),
     },
     {"id": "r3", "text": "The heart is normal in size. The lungs are clear."},
 ]

@@ -6,7 +6,7 @@
 
 from service.deid.detect import Detector
 from service.deid.keys import KeyedHasher, PatientContext
-from service.deid.replace import DeidResult, Deidentifier, Entity, Replacement
+from service.deid.replace import Deidentifier, DeidResult, Entity, Replacement
 from service.deid.spans import EntityType, Span
 
 __all__ = [

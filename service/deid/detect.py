@@ -42,6 +42,6 @@ class Detector:
             found.append(spans)
         if doubtful:
             ner = self._ner.analyze_batch([texts[i] for i in doubtful], self._batch_size)
-            for index, spans in zip(doubtful, ner):
+            for index, spans in zip(doubtful, ner, strict=True):
                 found[index] += spans
         return [resolve_overlaps(spans) for spans in found]

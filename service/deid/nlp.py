@@ -95,7 +95,7 @@ class PresidioContacts:
         if text.count(".") >= 3 or ":" in text:
             results += [r for r in self._ip.analyze(text, ["IP_ADDRESS"], None) if r.score >= 0.5]
         if sum(ch.isdigit() for ch in text) >= 7:
-            results += self._phone.analyze(text, ["PHONE_NUMBER"], None)
+            results += self._phone.analyze(text, ["PHONE_NUMBER"], None)  # type: ignore[arg-type]
         return [
             Span(_PRESIDIO_TYPES[r.entity_type], r.start, r.end, float(r.score), f"presidio:{r.entity_type}")
             for r in results

@@ -15,13 +15,15 @@ from service.deid.spans import EntityType, Span
 Recognizer = Callable[[str], list[Span]]
 
 _ID_LABEL = re.compile(
-    r"(?i)\b(?:mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|med[ \t]+rec(?:ord)?|record[ \t]*(?:#|no\.?|number)"
-    r"|acc(?:ession)?(?:[ \t]*(?:number|no\.?|#|num))?|acc\.?|patient[ \t]+id|pt[ \t]+id|pid|id(?:[ \t]+(?:number|no\.?))?"
+    r"(?i)\b(?:mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|med[ \t]+rec(?:ord)?"
+    r"|record[ \t]*(?:#|no\.?|number)|acc(?:ession)?(?:[ \t]*(?:number|no\.?|#|num))?|acc\.?"
+    r"|patient[ \t]+id|pt[ \t]+id|pid|id(?:[ \t]+(?:number|no\.?))?"
     r"|study[ \t]+(?:id|number|#)|exam[ \t]+(?:id|number|#)|order(?:[ \t]+(?:id|number|no\.?|#))"
     r"|visit[ \t]+(?:id|number|#)|encounter(?:[ \t]+(?:id|number|#))?|fin|csn|account(?:[ \t]+(?:number|#))?|acct"
     r"|case[ \t]+(?:id|number|#)|requisition(?:[ \t]+(?:number|#))?|req[ \t]*#|specimen(?:[ \t]+#)?"
     r"|ssn|social[ \t]+security(?:[ \t]+number)?|health[ \t]+plan(?:[ \t]+(?:id|number))?|member[ \t]+id"
-    r"|policy(?:[ \t]+(?:id|number|#))?|license(?:[ \t]+(?:number|#))?|device[ \t]+(?:id|serial)|serial(?:[ \t]+(?:number|#))?)"
+    r"|policy(?:[ \t]+(?:id|number|#))?|license(?:[ \t]+(?:number|#))?|device[ \t]+(?:id|serial)"
+    r"|serial(?:[ \t]+(?:number|#))?)"
     r"[ \t]*(?:[:#=]|no\.?|number)?[ \t]*[:#]?[ \t]*"
     r"(?P<id>[A-Za-z]{0,4}[-]?\d[\dA-Za-z\-]{2,24})\b"
 )
@@ -64,8 +66,10 @@ _GENERIC_INSTITUTION_WORDS = frozenset(
 _AGE = re.compile(
     r"(?i)(?:\b(?:age|aged|age:)[ \t]*(?P<a>9\d|1[0-2]\d)\b)|(?:(?<![\w.])(?P<b>9\d|1[0-2]\d)(?:[ \t]*|-)"
     r"(?:years?|yrs?|y)(?:[ \t]*|-)(?:old|o\b|/o\b|\.o\.)|(?<![\w.])(?P<c>9\d|1[0-2]\d)[ \t]*-?[ \t]*"
-    r"(?:yo|y/o|y\.o\.|yr[ \t]+old|year[ \t]+old|yrs?[ \t]+old)\b|(?<![\w.])(?P<d>9\d|1[0-2]\d)[ \t]?-?(?:M|F|YOM|YOF|YO)\b)"
+    r"(?:yo|y/o|y\.o\.|yr[ \t]+old|year[ \t]+old|yrs?[ \t]+old)\b"
+    r"|(?<![\w.])(?P<d>9\d|1[0-2]\d)[ \t]?-?(?-i:M|F|YOM|YOF|YO|yo)\b)"
 )
+_TEMPERATURE = re.compile(r"(?i)\b(?:t|temp|temperature|tmax|tm|febrile|fever)\b[ \t:]*(?:of[ \t]+)?$")
 
 
 def _spans(regex: re.Pattern[str], text: str, kind: EntityType, group: str | int = 0,
@@ -132,6 +136,8 @@ def ages(text: str) -> list[Span]:
     spans = []
     for m in _AGE.finditer(text):
         group = next(g for g in "abcd" if m.group(g))
+        if group == "d" and _TEMPERATURE.search(text[max(0, m.start() - 16) : m.start()]):
+            continue  # "T 101F" is a temperature
         spans.append(Span(EntityType.AGE, m.start(group), m.end(group), 0.95, "age"))
     return spans
 

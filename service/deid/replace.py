@@ -54,7 +54,7 @@ class Deidentifier:
         spans = self.detector.detect_batch(texts)
         return [
             self.replace(text, found, self.patient(key if key is not None else f"text:{i}:{text}"))
-            for i, (text, found, key) in enumerate(zip(texts, spans, patient_keys))
+            for i, (text, found, key) in enumerate(zip(texts, spans, patient_keys, strict=True))
         ]
 
     def replace(self, text: str, spans: Sequence[Span], patient: PatientContext) -> DeidResult:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class EntityType(str, Enum):
+class EntityType(StrEnum):
     PERSON = "PERSON"
     DATE = "DATE"
     ID = "ID"
@@ -50,7 +50,7 @@ class Span:
     source: str = ""
 
     @property
-    def priority(self) -> tuple[int, float, int]:
+    def priority(self) -> tuple[float, int, int]:
         return (self.score, _PRIORITY[self.entity_type], self.end - self.start)
 
 

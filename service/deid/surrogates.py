@@ -69,7 +69,7 @@ class Surrogates:
         key = normalize_key(text).replace(" ", "")
         stream = self._stream("id", key, len(text))
         out = []
-        for ch, r in zip(text, stream):
+        for ch, r in zip(text, stream, strict=True):
             if ch.isdigit():
                 out.append(_DIGITS[r % 10])
             elif ch.isupper():

@@ -10,7 +10,10 @@ REPORT = (
     "COMPARISON: 03/14/2019 from Riverside Medical Center.\n"
     "IMPRESSION: Kerley B lines. Discussed with Dr. Okafor at 10:45 on March 15, 2019, tel (617) 555-0199."
 )
-PHI = ["NAKAMURA", "HIROSHI", "00482913", "03/14/2019", "Riverside", "Okafor", "March 15, 2019", "555-0199", "93-year-old"]
+PHI = [
+    "NAKAMURA", "HIROSHI", "00482913", "03/14/2019", "Riverside", "Okafor", "March 15, 2019", "555-0199",
+    "93-year-old",
+]
 
 
 def test_replacement_hides_every_value_and_offsets_point_into_the_output(deidentifier: Deidentifier) -> None:
@@ -20,7 +23,7 @@ def test_replacement_hides_every_value_and_offsets_point_into_the_output(deident
     for keep in ["Kerley B lines", "10:45", "cough", "CLINICAL HISTORY:", "IMPRESSION:"]:
         assert keep in result.text
     assert {e.type for e in result.entities} >= {"PERSON", "ID", "DATE", "ORGANIZATION", "PHONE", "AGE"}
-    for entity, rep in zip(result.entities, result.replacements):
+    for entity, rep in zip(result.entities, result.replacements, strict=True):
         assert result.text[entity.start : entity.end] == rep.surrogate
 
 

@@ -37,7 +37,7 @@ def test_identifiers_keep_length_classes_and_separators() -> None:
     for value in ["00123456", "RAD-2019-88812", "ab12-CD34", "(617) 555-1234", "123-45-6789"]:
         out = s.identifier(value)
         assert len(out) == len(value) and out != value
-        for a, b in zip(value, out):
+        for a, b in zip(value, out, strict=True):
             assert a.isdigit() == b.isdigit() and a.isupper() == b.isupper() and a.islower() == b.islower()
             if not a.isalnum():
                 assert a == b
