@@ -10,7 +10,8 @@ What is shifted, and how:
   case) and ordinal suffixes ("14th" → "5th") are kept;
 - partial dates without a year ("3/14", "March 14"): shifted as a day of leap year 2000, rendered
   without a year;
-- month and year ("March 2019", "8/87"): shifted as the 15th of that month;
+- month and year ("March 2019", "8/87"): moved by the offset in whole months, at least one month in
+  the offset's direction (a few days' shift would otherwise leave the month as it was);
 - a year alone ("in 1992", "'92"): moved one year in the direction of the offset (a decade such as
   "1980s" one decade), so that it never stays the original value and the order of a patient's years
   is kept.
@@ -57,7 +58,6 @@ _AFTER_FRACTION = re.compile(r"(?i)^\s*(?:of\b|pain|strength|cm|mm|ratio)")
 class _Shape:
     name: str
     regex: re.Pattern[str]
-    needs_context: bool = False  # only a date after a date word ("dated", "DOB", ...)
 
 
 _SHAPES: tuple[_Shape, ...] = (
@@ -87,8 +87,7 @@ _SHAPES: tuple[_Shape, ...] = (
     _Shape("month_year", re.compile(rf"{_L}(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
     _Shape(
         "compact",
-        re.compile(rf"{_L}(?P<year>{_YEAR4})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
-        needs_context=True,
+        re.compile(rf"{_L}(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
     ),
     _Shape(
         "year",
@@ -128,8 +127,6 @@ def find_dates(text: str) -> list[DateMatch]:
 
 def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
     before = text[max(0, m.start() - 30) : m.start()]
-    if shape.needs_context:
-        return bool(_DATE_WORD.search(before))
     if shape.name == "numeric":
         return _month_day_order(int(m["a"]), int(m["b"])) is not None
     if shape.name in ("month_day", "month_year"):
@@ -170,21 +167,22 @@ def _render_year(original: str, year: int) -> str:
 
 
 def _zero_padded(numbers: list[str]) -> bool:
-    """Is a numeric date written zero-padded? "03/14" yes, "3/14" and "7/14/19" no, "12/25" yes."""
+    """Is a numeric date written zero-padded? "03/14" yes, "3/14" and "7/14/19" no, "12/25" yes,
+    "12/97" (one number, nothing to tell) no."""
     if any(n.startswith("0") for n in numbers):
         return True
-    return not any(len(n) == 1 for n in numbers)
+    return len(numbers) > 1 and not any(len(n) == 1 for n in numbers)
 
 
 def _render_number(value: int, padded: bool) -> str:
     return f"{value:02d}" if padded else str(value)
 
 
-def _render_month_name(original: str, month: int) -> str:
+def _render_month_name(original: str, month: int, abbreviated_may: bool = False) -> str:
     """Same style as the original: full or abbreviated name, case, trailing period."""
     word = original.rstrip(".")
     full = _MONTHS[month - 1]
-    if word.lower() in _MONTHS:
+    if word.lower() in _MONTHS and not (abbreviated_may and word.lower() == "may"):
         new = full
     elif word.lower() == "sept" and month == 9:
         new = "sept"
@@ -234,21 +232,28 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     month_text = piece("month")
     month = int(month_text) if month_text.isdigit() else _MONTH_BY_NAME[month_text.rstrip(".").lower()]
     year = _full_year(piece("year")) if "year" in parts else 2000
-    day = int(piece("day")) if "day" in parts else 15
-    try:
-        original = dt.date(year, month, day)
-    except ValueError:
-        original = dt.date(year, month, 28)
-    new = original + dt.timedelta(days=offset_days)
+    if "day" in parts:
+        try:
+            original = dt.date(year, month, int(piece("day")))
+        except ValueError:
+            original = dt.date(year, month, 28)
+        new = original + dt.timedelta(days=offset_days)
+    else:
+        months = max(1, round(abs(offset_days) / 30.44)) * (1 if offset_days > 0 else -1)
+        index = year * 12 + month - 1 + months
+        new = dt.date(index // 12, index % 12 + 1, 1)
 
     numbers = [piece(role) for role in ("month", "day") if role in parts and piece(role).isdigit()]
     padded = _zero_padded(numbers)
     replacements: list[tuple[int, int, str]] = []
+    # "14-May-2019" is the abbreviated style (dd-Mon-yyyy), with a 2-digit day; "14 May 2019" is not.
+    dashed = d.shape == "day_month_name" and "-" in text
     replacements.append((*parts["month"], _render_number(new.month, padded) if month_text.isdigit()
-                         else _render_month_name(month_text, new.month)))
+                         else _render_month_name(month_text, new.month, abbreviated_may=dashed)))
     if "day" in parts:
         day_text = piece("day")
-        replacements.append((*parts["day"], _render_number(new.day, padded and len(day_text) == 2)))
+        day_padded = padded if month_text.isdigit() else day_text.startswith("0") or dashed and len(day_text) == 2
+        replacements.append((*parts["day"], _render_number(new.day, day_padded)))
         if "ord" in m.re.groupindex and m.group("ord") is not None:
             replacements.append((*m.span("ord"), _ordinal(new.day, m["ord"])))
     if "year" in parts:
@@ -269,15 +274,10 @@ def shift_compact(value: str, offset_days: int) -> str | None:
 
 
 def shift_date_text(text: str, offset_days: int) -> str | None:
-    """Shift a detected date span given as text alone; None when no date shape fits it."""
+    """Shift a detected date span given as text alone; None unless one date shape fits it whole
+    (the caller then replaces the span like an identifier, so nothing in it survives)."""
     for shape in _SHAPES:
         m = shape.regex.fullmatch(text)
         if m is not None and (shape.name != "numeric" or _month_day_order(int(m["a"]), int(m["b"]))):
             return shift_date(DateMatch(0, len(text), shape.name, m), offset_days)
-    inner = find_dates(text)
-    if not inner:
-        return None
-    out = text
-    for d in reversed(inner):
-        out = out[: d.start] + shift_date(d, offset_days) + out[d.end :]
-    return out
+    return None

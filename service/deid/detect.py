@@ -13,7 +13,8 @@ from service.settings import Settings
 
 class Detector:
     """Finds PHI: radiology pattern recognizers, names in context and by dictionary, Presidio's
-    contact recognizers, and spaCy NER on the texts whose words leave a name in doubt.
+    contact recognizers, and spaCy NER on the lines whose words leave a name in doubt (capitalised
+    words that no list knows). Most radiology lines have none, which keeps NER off the hot path.
 
     Loading takes a few seconds (spaCy, word lists); build one per process and reuse it.
     """
@@ -30,18 +31,22 @@ class Detector:
 
     def detect_batch(self, texts: Sequence[str]) -> list[list[Span]]:
         found: list[list[Span]] = []
-        doubtful: list[int] = []
+        snippets: list[tuple[int, int]] = []  # (text index, offset of the line in it)
+        snippet_texts: list[str] = []
         for index, text in enumerate(texts):
             spans = self._contacts.analyze(text)
             for recognize in PATTERN_RECOGNIZERS:
                 spans += recognize(text)
-            names, suspicious = self._names.analyze(text)
+            names, doubtful = self._names.analyze(text)
             spans += names
-            if suspicious:
-                doubtful.append(index)
+            for start, end in doubtful:
+                snippets.append((index, start))
+                snippet_texts.append(text[start:end])
             found.append(spans)
-        if doubtful:
-            ner = self._ner.analyze_batch([texts[i] for i in doubtful], self._batch_size)
-            for index, spans in zip(doubtful, ner, strict=True):
-                found[index] += spans
-        return [resolve_overlaps(spans) for spans in found]
+        if snippet_texts:
+            ner = self._ner.analyze_batch(snippet_texts, self._batch_size)
+            for (index, offset), spans in zip(snippets, ner, strict=True):
+                found[index] += [
+                    Span(s.entity_type, s.start + offset, s.end + offset, s.score, s.source) for s in spans
+                ]
+        return [resolve_overlaps(spans, text) for text, spans in zip(texts, found, strict=True)]

@@ -3,26 +3,32 @@
 Context (high confidence): a title (Dr., Mr., Ms., ...), a clinician verb phrase ("discussed with",
 "called to", "signed by", "dictated by", "notified", ...), a field label ("Patient:", "Name:",
 "Attending:"), a relative ("wife Jane"), or a post-nominal (", MD", ", RN") marks the adjacent
-capitalised words as a name; "LAST, FIRST" after a label is one name. A census first or last name
-that is rare as an English word is a name anywhere ("Nicholson", "vasquez"); one that is also a common
-word ("Gray", "Rose", "Stone") only in context. Clinical eponyms (Kerley, Hodgkin, Swan-Ganz, ...)
-and radiology words are kept unless a title stands right before them ("Dr. Foley").
+capitalised words as a name; "LAST, FIRST" is one name when both are census names or a label
+announces it. A census first or last name that is rare as an English word is a name anywhere
+("Nicholson", "vasquez"); one that is also a common word ("Gray", "Rose", "Stone") only in context.
+Clinical eponyms (Kerley, Hodgkin, Swan-Ganz, ...) and radiology words are kept unless context
+announces a person ("Dr. Foley", "seen by Harrington"). Names may hold letters of any script
+("Núñez", "Zoë"), hyphens, apostrophes and particles ("van der Berg", "O'Brien").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.deid.lexicon import STOPWORDS, NameLists, name_lists, zipf
 from service.deid.spans import EntityType, Span
 
-_TOKEN = re.compile(r"[A-Za-z](?:[A-Za-z'’\-]*[A-Za-z])?")
+_LETTER = r"[^\W\d_]"
+_TOKEN = re.compile(rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?")
 
-_TITLE = r"(?:Dr|DR|dr|Doctor|DOCTOR|Mr|MR|Mrs|MRS|Ms|MS|Miss|MISS|Mx|Prof|Professor|Nurse|NURSE)\.?"
+_NAME_WORD = rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?"
+_TITLE = r"(?i:dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse)(?:\.[ \t]*|[ \t]+)"  # "Dr.King" too
 _VERB = (
-    r"(?i:discussed|discussion|spoke|spoken|talked|communicated|conveyed|reviewed|called|paged|"
+    r"(?i:discussed|discussion|spoke|spoken|speak|talk|talked|communicated|conveyed|reviewed|called|paged|"
     r"notified|informed|telephoned|phoned|reported|relayed|signed|dictated|transcribed|read|"
     r"verified|approved|ordered|requested|referred|seen|examined|interpreted|consulted|d/w|w/)"
     r"(?:[ \t]+(?i:directly|personally|verbally|by[ \t]+phone|by[ \t]+telephone|electronically))?"
@@ -37,24 +43,29 @@ _LABEL = (
 _RELATIVE = (
     r"(?i:wife|husband|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt|uncle|"
     r"grandson|granddaughter|grandmother|grandfather|friend|partner|fiance|fiancee|spouse|"
-    r"girlfriend|boyfriend|sibling|cousin|neighbor|caregiver|hcp|proxy)(?:'s)?(?:[ \t]*,)?"
+    r"girlfriend|boyfriend|sibling|cousin|neighbor|caregiver|hcp|proxy|contact[ \t]+person)(?:'s)?(?:[ \t]*,)?"
 )
-_ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}[ \t]+$")
+_ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}$")
 _IS_LABEL = re.compile(rf"(?:^|\b){_LABEL}")
+_IS_RELATIVE = re.compile(rf"\b{_RELATIVE}")
 _TRIGGER = re.compile(
-    rf"\b{_TITLE}[ \t]+|\b(?:{_VERB})[ \t]+(?:{_TITLE}[ \t]+)?|(?:^|\b){_LABEL}[ \t]*"
-    rf"(?:{_TITLE}[ \t]+)?|\b{_RELATIVE}[ \t]+",
+    rf"\b{_TITLE}|\b(?:{_VERB})[ \t]+(?:{_TITLE})?|(?:^|\b){_LABEL}[ \t]*(?:{_TITLE})?|\b{_RELATIVE}[ \t]+",
     re.MULTILINE,
 )
 _POSTNOMINAL = re.compile(
-    r",?[ \t]*(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\))\b"
+    r",?[ \t]*(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
+    r"|CRT|RRT|LPN|CNA|MSW|LICSW)\b"
 )
+_FAMILY = re.compile(rf"\b(?P<name>{_NAME_WORD})[ \t]+(?i:family)\b")
+_SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MULTILINE)
 _LAST_FIRST = re.compile(
-    r"\b(?P<last>[A-Z][A-Za-z'’\-]+),[ \t]*(?P<first>[A-Z][A-Za-z'’\-]+)(?:[ \t]+[A-Z]\b\.?)?"
+    rf"\b(?P<last>{_NAME_WORD}),[ \t]*(?P<first>{_NAME_WORD})(?:[ \t]+(?P<initial>{_LETTER})\b\.?)?"
 )
-_CREDENTIALS = frozenset("md do rn np phd mbbs frcr facr dabr crna dds pa-c lpn cna rt".split())
+_CREDENTIALS = frozenset("md do rn np phd mbbs frcr facr dabr crna dds pa-c lpn cna rt crt rrt msw licsw".split())
+_PARTICLES = frozenset("van von der den de del della di da la le du st bin al el ter ten dos das".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 _COMMON_WORD = 4.5  # zipf above this: an ordinary word, not a name, even when capitalised
+_RARE_WORD = 3.5  # zipf below this: rare enough to be a name when context announces one
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,40 +78,69 @@ class _Token:
     def lower(self) -> str:
         return self.text.lower()
 
+    @property
+    def capitalised(self) -> bool:
+        return self.text[0].isupper()
+
+
+@lru_cache(maxsize=100_000)
+def _ascii_fold(word: str) -> str:
+    """'núñez' → 'nunez', "o'brien" → 'obrien': census lists are ASCII letters only."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch) and ch not in "'’")
+
+
+@lru_cache(maxsize=100_000)
+def _word_zipf(lower: str) -> float:
+    """Frequency of the rarest part of a hyphenated or apostrophised word ("o'brien-jones")."""
+    parts = [p for p in re.split(r"['’\-]", lower) if len(p) > 1]
+    return min((zipf(p) for p in parts), default=zipf(lower))
+
 
 class NameRecognizer:
-    """Finds person names; `suspicious` tells the detector which texts deserve the NER model."""
+    """Finds person names, and the stretches of text where only a statistical model could tell."""
 
     def __init__(self, lists: NameLists | None = None) -> None:
         self._lists = lists or name_lists()
 
-    def analyze(self, text: str) -> tuple[list[Span], bool]:
+    def analyze(self, text: str) -> tuple[list[Span], list[tuple[int, int]]]:
+        """(name spans, doubtful (start, end) lines holding capitalised words no list knows)."""
         tokens = [_Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         starts = [t.start for t in tokens]
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
         for m in _TRIGGER.finditer(text):
-            i = bisect_left(starts, m.end())
             trigger = m.group()
-            j = self._extend(text, tokens, i, after_title=bool(_ENDS_WITH_TITLE.search(trigger)),
-                             after_label=bool(_IS_LABEL.match(trigger)))
+            if _ENDS_WITH_TITLE.search(trigger):
+                lower_case = "title"
+            elif _IS_LABEL.match(trigger):
+                lower_case = "never"
+            else:
+                lower_case = "rare"  # "talked with helen", "husband milovan"
+            i = bisect_left(starts, m.end())
+            j = self._extend(text, tokens, i, lower_case, after_label=lower_case == "never")
             if j > i:
                 found.append((i, j, 0.95))
         for m in _POSTNOMINAL.finditer(text):
             j = bisect_left(starts, m.start())
             i = j
-            while i > 0 and j - i < 3 and self._name_like(tokens[i - 1], lenient=False) and \
+            while i > 0 and j - i < 4 and self._name_like(tokens[i - 1], "never", after_trigger=True) and \
                     _joined(text, tokens[i - 1], tokens[i].start if i < j else m.start()):
                 i -= 1
             if i < j:
                 found.append((i, j, 0.9))
+        for m in _FAMILY.finditer(text):  # "KEEP ROMERO FAMILY AWARE"
+            word = m["name"].lower()
+            if m["name"][0].isupper() and word in self._lists.last and word not in self._lists.keep \
+                    and word not in STOPWORDS and _word_zipf(word) < _COMMON_WORD:
+                found.append((bisect_left(starts, m.start()), bisect_left(starts, m.end("name")), 0.8))
+        for m in _SHORT_LINE.finditer(text):  # a signature line: "SUSAN", "Helen Smith"
+            i, j = bisect_left(starts, m.start("line")), bisect_left(starts, m.end("line"))
+            if 1 <= j - i <= 3 and self._signature(text, tokens[i:j], m.start("line"), m.end("line")):
+                found.append((i, j, 0.8))
         for m in _LAST_FIRST.finditer(text):
-            last, first = m["last"].lower(), m["first"].lower()
-            if self._is_name_word(last) and self._is_name_word(first) and (
-                zipf(last) < _COMMON_WORD or zipf(first) < _COMMON_WORD
-            ):
-                i, j = bisect_left(starts, m.start()), bisect_left(starts, m.end())
-                found.append((i, j, 0.85))
-        suspicious = False
+            if self._last_first(m):
+                found.append((bisect_left(starts, m.start()), bisect_left(starts, m.end()), 0.85))
+        doubtful: list[tuple[int, int]] = []
         for i, tok in enumerate(tokens):
             verdict = self._dictionary_verdict(text, tok, i)
             if verdict == "name":
@@ -110,48 +150,96 @@ class NameRecognizer:
                 while j < len(tokens) and self._adjacent_name(text, tokens[j - 1], tokens[j], check_right=True):
                     j += 1
                 found.append((i, j, 0.7))
-            elif verdict == "unknown":
-                suspicious = True
+            elif verdict == "unknown" and (not doubtful or tok.start >= doubtful[-1][1]):
+                doubtful.append(_line_around(text, tok.start))
         spans = [Span(EntityType.PERSON, tokens[i].start, tokens[j - 1].end, score, "names") for i, j, score in found]
-        return spans, suspicious
+        return spans, doubtful
 
     # -- token tests -------------------------------------------------------------------------
     def _is_name_word(self, lower: str) -> bool:
-        return lower in self._lists.last or lower in self._lists.first
+        lists = self._lists
+        if lower in lists.last or lower in lists.first:
+            return True
+        folded = _ascii_fold(lower)
+        if folded != lower and (folded in lists.last or folded in lists.first):
+            return True
+        parts = [_ascii_fold(p) for p in lower.split("-") if p]
+        return len(parts) > 1 and all(p in lists.last or p in lists.first for p in parts)
 
-    def _name_like(self, tok: _Token, lenient: bool, after_trigger: bool = False) -> bool:
+    def _is_first_name(self, lower: str) -> bool:
+        return lower in self._lists.first or _ascii_fold(lower) in self._lists.first
+
+    def _signature(self, text: str, line: list[_Token], start: int, end: int) -> bool:
+        """A line that holds only a name: capitalised census names, at least one a first name."""
+        if sum(t.end - t.start for t in line) + len(line) - 1 < end - start - 2:
+            return False  # other characters than the words and single spaces
+        if not all(t.capitalised and self._is_name_word(t.lower) for t in line):
+            return False
+        lowers = [t.lower for t in line]
+        if any(w in self._lists.keep or w in STOPWORDS or w in _CREDENTIALS for w in lowers):
+            return False
+        return any(self._is_first_name(w) for w in lowers) and all(_word_zipf(w) < 5.0 for w in lowers)
+
+    def _name_like(self, tok: _Token, lower_case: str, after_trigger: bool = False) -> bool:
         """Could this token be part of a name that context has announced?
 
-        `lenient` (right after a title) admits lower-case words; `after_trigger` admits capitalised
-        clinical words ("seen by Harrington", "Dr. Foley").
+        `lower_case` says which lower-case words may be names: "title" (after Dr./Mr.: any but
+        common words), "rare" (after a verb or a relative: names and rare words), "never".
+        `after_trigger` admits capitalised clinical words ("seen by Harrington", "Dr. Foley") and
+        first names that are also function words ("Will", "May").
         """
+        lenient = lower_case == "title"
         text = tok.text
         if len(text) == 1:
             return text.isupper()
         lower = tok.lower
-        if lower in STOPWORDS or lower in _CREDENTIALS:
+        if lower in _CREDENTIALS:
             return False
-        capitalised = text[0].isupper()
-        if not capitalised and not lenient:
+        if lower in STOPWORDS and not (after_trigger and tok.capitalised and self._is_first_name(lower)):
             return False
+        if not tok.capitalised:
+            if lower_case == "never":
+                return False
+            if lower_case == "rare":
+                return lower not in self._lists.keep and (
+                    (self._is_name_word(lower) and _word_zipf(lower) < _COMMON_WORD) or _word_zipf(lower) < 3.0
+                )
         if lower in self._lists.keep and not (lenient or after_trigger):
             return False
         if self._is_name_word(lower):
-            return capitalised or zipf(lower) < _COMMON_WORD
-        return zipf(lower) < (_COMMON_WORD if capitalised else 3.0)
+            return tok.capitalised or _word_zipf(lower) < _COMMON_WORD
+        return _word_zipf(lower) < (_COMMON_WORD if lenient else _RARE_WORD if tok.capitalised else 3.0)
 
-    def _extend(self, text: str, tokens: list[_Token], i: int, after_title: bool, after_label: bool = False) -> int:
-        """Index past the run of name-like tokens starting at i (at most 4)."""
+    def _last_first(self, m: re.Match[str]) -> bool:
+        last, first = m["last"], m["first"]
+        if not (last[0].isupper() and first[0].isupper()) or (m["initial"] and not m["initial"].isupper()):
+            return False
+        lower_last, lower_first = last.lower(), first.lower()
+        if lower_last in self._lists.keep or lower_first in self._lists.keep:
+            return False
+        return self._is_name_word(lower_last) and self._is_first_name(lower_first) and (
+            _word_zipf(lower_last) < _COMMON_WORD or _word_zipf(lower_first) < _COMMON_WORD
+        )
+
+    def _extend(self, text: str, tokens: list[_Token], i: int, lower_case: str, after_label: bool = False) -> int:
+        """Index past the run of name-like tokens starting at i (at most 5, particles included)."""
         j = i
-        while j < len(tokens) and j - i < 4:
+        while j < len(tokens) and j - i < 5:
             tok = tokens[j]
-            # "SMITH, JOHN": a comma only between a first word and a first name.
-            comma_ok = j == i + 1 and (after_label or tok.lower in self._lists.first)
+            # "Patient: SMITH, JOHN": a comma only after a label, between the first and second word.
+            comma_ok = j == i + 1 and after_label
             if j > i and not _joined(text, tokens[j - 1], tok.start, allow_comma=comma_ok):
                 break
-            if not self._name_like(tok, lenient=after_title and j == i, after_trigger=True):
+            if tok.lower in _PARTICLES and j + 1 < len(tokens) and tokens[j + 1].capitalised \
+                    and _joined(text, tok, tokens[j + 1].start, after_particle=True):
+                j += 1  # "van der Berg": the particles join the surname that follows
+                continue
+            rule = lower_case if j == i or lower_case == "never" else "rare"  # "dr mary souza"
+            if not self._name_like(tok, rule, after_trigger=True):
                 break
             j += 1
+        while j > i and tokens[j - 1].lower in _PARTICLES:
+            j -= 1
         return j
 
     def _adjacent_name(self, text: str, left: _Token, right: _Token, check_right: bool = False) -> bool:
@@ -161,19 +249,21 @@ class NameRecognizer:
             return False
         if len(other.text) == 1:
             return other.text.isupper()
-        return other.text[0].isupper() and self._is_name_word(other.lower) and \
+        if other.lower in _PARTICLES and not check_right:
+            return True
+        return other.capitalised and self._is_name_word(other.lower) and \
             other.lower not in self._lists.keep and other.lower not in STOPWORDS
 
     def _dictionary_verdict(self, text: str, tok: _Token, index: int) -> str:
         lower = tok.lower
         if len(lower) < 3 or lower in STOPWORDS or lower in self._lists.keep:
             return "word"
-        score = zipf(lower)
+        score = _word_zipf(lower)
         is_name = self._is_name_word(lower)
         word = tok.text
         sentence_start = index == 0 or bool(_SENTENCE_END.search(text[max(0, tok.start - 3) : tok.start]))
-        if word[0].isupper() and not word.isupper() and not sentence_start:
-            if is_name and score < 4.0:
+        if tok.capitalised and not word.isupper() and not sentence_start:
+            if is_name and (score < 4.0 or score < 4.6 and self._is_first_name(lower)):
                 return "name"
             return "unknown" if score < 2.0 else "word"
         if is_name and score < 3.0 and (len(word) > 3 or not word.isupper()):
@@ -181,11 +271,18 @@ class NameRecognizer:
         return "word"
 
 
-def _joined(text: str, left: _Token, right_start: int, allow_comma: bool = False) -> bool:
-    """Are two tokens parts of one name: only spaces, an initial's period, or ', ' between them."""
+def _joined(text: str, left: _Token, right_start: int, allow_comma: bool = False,
+            after_particle: bool = False) -> bool:
+    """Are two tokens parts of one name: a space, an initial's (or "St.") period, or ', ' between them."""
     gap = text[left.end : right_start]
     if "." in gap:
-        return len(left.text) == 1 and gap in (".", ". ")
+        return (len(left.text) == 1 or after_particle) and gap in (".", ". ")
     if allow_comma and gap in (", ", ","):
         return True
     return gap in (" ", "\t")
+
+
+def _line_around(text: str, position: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return start, len(text) if end < 0 else end

@@ -6,6 +6,7 @@ Their results are translated into our `Span` here and nowhere else.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
@@ -15,6 +16,7 @@ from service.errors import ConfigError, DependencyError
 # Presidio's email recognizer pulls in tldextract, which fetches a suffix list unless told not to.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
+_PHONE_HINT = re.compile(r"\+\d|(?:\d[^\w\n]{0,2}){10}")
 _SPACY_LABELS = {
     "PERSON": EntityType.PERSON,
     "ORG": EntityType.ORGANIZATION,
@@ -33,8 +35,9 @@ class SpacyNer:
     """spaCy's statistical NER, run in batches with every other pipe disabled.
 
     On radiology text the small English model tags many capitalised clinical words ("Pulmonary",
-    "Cardiomegaly") as people or places, so an entity is kept only when at least one of its words
-    is a census name or a rare word, and none is a stop word or a known clinical word.
+    "Cardiomegaly", "Osteopenia") as people or places, so an entity is kept only when its words are
+    capitalised, none is a known clinical or label word, and one of them is a census name (a single
+    word) or a rare word in a multi-word name.
     """
 
     def __init__(self, model: str) -> None:
@@ -57,19 +60,21 @@ class SpacyNer:
             spans = []
             for ent in doc.ents:
                 kind = _SPACY_LABELS.get(ent.label_)
-                if kind is not None and self._plausible([t.text for t in ent]):
+                if kind is not None and "\n" not in ent.text and self._plausible([t.text for t in ent]):
                     spans.append(Span(kind, ent.start_char, ent.end_char, 0.6, f"spacy:{ent.label_}"))
             results.append(spans)
         return results
 
     def _plausible(self, words: list[str]) -> bool:
         lists = self._lists
-        lowers = [w.lower() for w in words if w[:1].isalpha()]
+        alpha = [w for w in words if w[:1].isalpha()]
+        lowers = [w.lower() for w in alpha]
         if not lowers or any(w in lists.keep for w in lowers) or all(w in STOPWORDS for w in lowers):
             return False
-        if not all(w[:1].isupper() for w in words if w[:1].isalpha()):
+        if not all(w[:1].isupper() for w in alpha):
             return False
-        return any((w in lists.first or w in lists.last or zipf(w) < 2.5) and w not in STOPWORDS for w in lowers)
+        census = any((w in lists.first or w in lists.last) and w not in STOPWORDS for w in lowers)
+        return census or (len(lowers) > 1 and any(zipf(w) < 2.5 for w in lowers))
 
 
 class PresidioContacts:
@@ -86,7 +91,8 @@ class PresidioContacts:
             raise DependencyError("presidio-analyzer is not installed: run `pip install radprep`") from exc
         self._email = EmailRecognizer()
         self._ip = IpRecognizer()
-        self._phone = PhoneRecognizer(supported_regions=("US", "GB", "CA", "DE", "FR", "IN", "AU"))
+        # US numbers in national form; others are found when written with their +country code.
+        self._phone = PhoneRecognizer(supported_regions=("US",))
 
     def analyze(self, text: str) -> list[Span]:
         results = []
@@ -94,7 +100,7 @@ class PresidioContacts:
             results += self._email.analyze(text, ["EMAIL_ADDRESS"], None)
         if text.count(".") >= 3 or ":" in text:
             results += [r for r in self._ip.analyze(text, ["IP_ADDRESS"], None) if r.score >= 0.5]
-        if sum(ch.isdigit() for ch in text) >= 7:
+        if _PHONE_HINT.search(text):  # libphonenumber is slow: only where a number could be
             results += self._phone.analyze(text, ["PHONE_NUMBER"], None)  # type: ignore[arg-type]
         return [
             Span(_PRESIDIO_TYPES[r.entity_type], r.start, r.end, float(r.score), f"presidio:{r.entity_type}")

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from service.deid.dates import find_dates
+from service.deid.lexicon import name_lists
 from service.deid.spans import EntityType, Span
 
 Recognizer = Callable[[str], list[Span]]
@@ -34,26 +35,68 @@ _PHONE = re.compile(
     r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?(?![\w\-])"
 )
 _PHONE_LABEL = re.compile(
-    r"(?i)(?:\b(?:pager|pgr|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
+    r"(?i)(?:\b(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
     r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*(?:#|:|no\.?|number)?[ \t]*(?:at[ \t]+)?"
     r"(?P<num>\(?\d[\d\-. ()]{2,14}\d)(?![\w])"
 )
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
-_ZIP_AFTER_STATE = re.compile(
-    r"\b(?P<city>[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+){0,2}),?[ \t]+"
-    r"(?P<state>A[LKZR]|C[AOT]|D[EC]|F[LM]|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEHINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]"
-    r"|T[NX]|UT|V[AIT]|W[AIVY])[ \t]+(?P<zip>\d{5}(?:-\d{4})?)\b"
+_STATE_NAMES = (
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho"
+    "|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota"
+    "|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York"
+    "|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota"
+    "|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|District of Columbia"
+    "|Puerto Rico|Guam"
 )
-_STREET = re.compile(
-    r"\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[A-Z][a-zA-Z]*\.?[ \t]+){1,3}"
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Ter"
-    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Pike|Row)\b\.?"
-    r"(?:,?[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|#)\.?[ \t]*#?[\w\-]+)?"
+_STATE = (
+    r"(?:A[LKZRSA]|C[AOT]|D[EC]|F[LM]|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEHINOPST]|N[CDEHJMVY]|O[HKR]|P[ARW]|RI|S[CD]"
+    r"|T[NX]|UT|V[AIT]|W[AIVY]|" + _STATE_NAMES.replace(" ", r"[ \t]+") + ")"
+)
+_CITY = r"(?P<city>[A-Z][\w'’\-]+(?:[ \t][A-Z][\w'’\-]+){0,2})"
+_ZIP_AFTER_STATE = re.compile(rf"\b{_CITY},?[ \t]+(?P<state>{_STATE})\.?,?[ \t]+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b")
+# USPS street suffixes. Those that are also clinical words ("2 Views", "bowel Loops", "chest Wall",
+# "bone Spur") count only in Title case after Title-case words that are not clinical words.
+_RISKY_SUFFIX = (
+    r"(?:View|Views|Field|Fields|Wall|Walls|Run|Spur|Spurs|Neck|Bridge|Bridges|Port|Station|Camp|Tunnel|Mall"
+    r"|Key|Keys|Loaf|Loop|Fall|Extension|Extensions|Center|Centers|Point|Park|Pass|Path|Bay|Beach|Rest|Track"
+    r"|Trace|Union|Unions|Well|Lock|Locks|Land|Isle|Fort|Cape|Ramp|Radial|Trailer|Ranch|Ridge|Crossing|Mount"
+    r"|Mountain|Plain|Pine|Shore|Hollow|Heights|Harbor|Lake|Mill|River|Square|Trafficway|Freeway|Gateway)"
+)
+_STREET_SUFFIX = (
+    r"(?:Street|Streets|St|Avenue|Ave|Av|Road|Roads|Rd|Boulevard|Blvd|Lane|Ln|Drive|Drives|Dr|Way|Ways|Court|Courts"
+    r"|Ct|Place|Pl|Terrace|Ter|Circle|Circles|Cir|Parkway|Parkways|Pkwy|Highway|Hwy|Square|Squares|Sq|Trail|Trl"
+    r"|Pike|Row|Alley|Aly|Bluff|Bluffs|Brook|Brooks|Burg|Burgs|Bypass|Canyon|Causeway|Cliff|Cliffs|Club|Common"
+    r"|Commons|Corner|Corners|Cove|Coves|Creek|Crescent|Crest|Crossing|Xing|Crossroad|Curve|Dale|Divide|Estate"
+    r"|Estates|Expressway|Expy|Extension|Ext|Falls|Ferry|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks"
+    r"|Freeway|Fwy|Garden|Gardens|Gateway|Glen|Glens|Green|Greens|Grove|Groves|Harbor|Harbors|Haven|Heights|Hts"
+    r"|Hill|Hills|Hollow|Inlet|Island|Islands|Junction|Junctions|Knoll|Knolls|Lake|Lakes|Landing|Lights|Lodge"
+    r"|Manor|Manors|Meadow|Meadows|Mews|Mill|Mills|Mission|Motorway|Mountain|Mountains|Orchard|Oval|Overpass"
+    r"|Parks|Pines|Plains|Plaza|Points|Ports|Prairie|Ranch|Rapids|Ridge|Ridges|Road|Route|Rte|Shoal|Shoals"
+    r"|Shore|Shores|Skyway|Spring|Springs|Stravenue|Stream|Summit|Throughway|Turnpike|Tpke|Underpass|Valley"
+    r"|Valleys|Viaduct|Village|Villages|Ville|Vista|Walk|Walks|Wells)"
+)
+_STREET_WORDS = r"(?P<words>(?:(?:[A-Z][\w'’\-]*|\d{1,3}(?:st|nd|rd|th))\.?[ \t]+){1,3})"
+_UNIT = r"(?:,?[ \t]+(?i:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Rm|Room|#)\.?[ \t]*#?[\w\-]+)?"
+_STREETS = (
+    re.compile(rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?i:{_STREET_SUFFIX})\b\.?{_UNIT}"),
+    re.compile(
+        rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?:{_RISKY_SUFFIX}|{_RISKY_SUFFIX.upper()})\b{_UNIT}"
+    ),
+)
+_ADDRESS_LABEL = re.compile(
+    r"(?im)\b(?:home[ \t]+address|address|addr|residence|lives[ \t]+at|resides[ \t]+at)\b[ \t]*[:#]?[ \t]*"
+    r"(?P<rest>[^\n]+)"
+)
+_ZIP = r"(?P<zip>\d{5}(?:-\d{4})?)"
+_ADDRESS_PARTS = (
+    re.compile(rf"^(?:{_STATE})\.?(?:[ \t]+{_ZIP})?$"),
+    re.compile(rf"^{_CITY}(?:[ \t]+(?:{_STATE})\.?)?(?:[ \t]+{_ZIP})?$"),
+    re.compile(rf"^{_ZIP}$"),
 )
 _PO_BOX = re.compile(r"(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b")
 _INSTITUTION = re.compile(
     r"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|and|&|the)[ \t]+)?){1,4}"
-    r"(?:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Health[ \t]+Center|Health[ \t]+System|Healthcare"
+    r"(?i:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Health[ \t]+Center|Health[ \t]+System|Healthcare"
     r"|Health[ \t]+Care|Clinic|Clinics|Infirmary|Imaging[ \t]+Center|Cancer[ \t]+Center|Nursing[ \t]+Home"
     r"|Rehabilitation[ \t]+(?:Center|Hospital)|Rehab[ \t]+Center|Care[ \t]+Center|Surgery[ \t]+Center|Radiology"
     r"[ \t]+(?:Associates|Group|Partners)|Urgent[ \t]+Care|Memorial|Medical[ \t]+Group|Health)\b"
@@ -79,7 +122,11 @@ def _spans(regex: re.Pattern[str], text: str, kind: EntityType, group: str | int
 
 
 def dates(text: str) -> list[Span]:
-    return [Span(EntityType.DATE, d.start, d.end, 0.95, f"date:{d.shape}") for d in find_dates(text)]
+    # A bare year ("1855") is weak evidence: a street number or an ID that overlaps it wins.
+    return [
+        Span(EntityType.DATE, d.start, d.end, 0.5 if d.shape == "year" else 0.95, f"date:{d.shape}")
+        for d in find_dates(text)
+    ]
 
 
 def identifiers(text: str) -> list[Span]:
@@ -110,13 +157,45 @@ def urls(text: str) -> list[Span]:
 
 
 def addresses(text: str) -> list[Span]:
+    """Streets, PO boxes, "City, ST 12345", and the parts of a line after "Address:".
+
+    States are kept (Safe Harbor allows them); cities, zip codes and streets are PHI.
+    """
     if not any(ch.isdigit() for ch in text):
         return []
-    found = _spans(_STREET, text, EntityType.ADDRESS, 0, 0.85) + _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
+    found = _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
+    keep = name_lists().keep
+    for regex in _STREETS:
+        for m in regex.finditer(text):
+            if not any(word.lower().strip(".") in keep for word in m["words"].split()):
+                found.append(Span(EntityType.ADDRESS, m.start(), m.end(), 0.85, "address"))
     for m in _ZIP_AFTER_STATE.finditer(text):
         found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
+    for m in _ADDRESS_LABEL.finditer(text):
+        found += _address_line(m.group("rest"), m.start("rest"))
     return found
+
+
+def _address_line(line: str, offset: int) -> list[Span]:
+    """Comma-separated parts of an address line: the first is the street, later ones city/state/zip."""
+    spans: list[Span] = []
+    position = 0
+    for index, part in enumerate(line.split(",")):
+        start = offset + position + len(part) - len(part.lstrip())
+        stripped = part.strip()
+        position += len(part) + 1
+        if not stripped:
+            continue
+        m = next((m for regex in _ADDRESS_PARTS if (m := regex.match(stripped))), None)
+        if index == 0 or m is None:
+            spans.append(Span(EntityType.ADDRESS, start, start + len(stripped), 0.9, "address:label"))
+            continue
+        for group in ("city", "zip"):
+            if group in m.re.groupindex and m.group(group):
+                spans.append(Span(EntityType.LOCATION, start + m.start(group), start + m.end(group), 0.9,
+                                  f"address:{group}"))
+    return spans
 
 
 def institutions(text: str) -> list[Span]:

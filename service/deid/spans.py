@@ -54,33 +54,52 @@ class Span:
         return (self.score, _PRIORITY[self.entity_type], self.end - self.start)
 
 
-def resolve_overlaps(spans: list[Span]) -> list[Span]:
-    """Sorted, non-overlapping spans.
+_EDGE = " \t\r\n\f\v,;:"
 
-    Overlapping spans of the same type merge into their union; otherwise the span with the higher
-    priority is kept whole and the other is dropped when it is fully covered, or trimmed to the part
-    outside (so no detected character is ever left un-replaced).
+
+def trim(span: Span, text: str) -> Span | None:
+    """The span without surrounding whitespace and separators; None when nothing is left."""
+    start, end = span.start, span.end
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    if start == end or not any(ch.isalnum() for ch in text[start:end]):
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(span.entity_type, start, end, span.score, span.source)
+
+
+def resolve_overlaps(spans: list[Span], text: str) -> list[Span]:
+    """Sorted, non-overlapping, trimmed spans.
+
+    Each character takes the type of the highest-priority span covering it; consecutive characters
+    of one type form one span. So overlapping detections of one type merge into their union, a
+    date keeps its exact extent when a weaker name or address overlaps it, and no detected
+    character is left un-replaced.
     """
+    if not spans:
+        return []
+    owner: dict[int, Span] = {}
+    for span in sorted(spans, key=lambda s: s.priority):
+        for position in range(span.start, span.end):
+            owner[position] = span  # a higher-priority span, coming later, overwrites
+    positions = sorted(owner)
     result: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if span.end <= span.start:
-            continue
-        if not result or span.start >= result[-1].end:
-            result.append(span)
-            continue
-        last = result[-1]
-        if span.entity_type == last.entity_type:
-            result[-1] = Span(
-                last.entity_type, last.start, max(last.end, span.end),
-                max(last.score, span.score), last.source,
-            )
-        elif span.priority > last.priority:
-            result.pop()
-            if last.start < span.start:
-                result.append(Span(last.entity_type, last.start, span.start, last.score, last.source))
-            result.append(span)
-            if last.end > span.end:
-                result.append(Span(last.entity_type, span.end, last.end, last.score, last.source))
-        elif span.end > last.end:
-            result.append(Span(span.entity_type, last.end, span.end, span.score, span.source))
+    i = 0
+    while i < len(positions):
+        best = owner[positions[i]]
+        j = i
+        while (
+            j + 1 < len(positions)
+            and positions[j + 1] == positions[j] + 1
+            and owner[positions[j + 1]].entity_type == best.entity_type
+        ):
+            j += 1
+            best = max(best, owner[positions[j]], key=lambda s: s.priority)
+        trimmed = trim(Span(best.entity_type, positions[i], positions[j] + 1, best.score, best.source), text)
+        if trimmed is not None:
+            result.append(trimmed)
+        i = j + 1
     return result

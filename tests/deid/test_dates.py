@@ -29,6 +29,7 @@ def _one(text: str) -> str:
         ("DOB: 19560704", "19560704", "19560813"),
         ("CXR 3/14 showed", "3/14", "4/23"),
         ("seen March 2019", "March 2019", "April 2019"),
+        ("seen Sept 2019", "Sept 2019", "Oct 2019"),
         ("since 4/97", "4/97", "5/97"),
     ],
 )
@@ -62,9 +63,18 @@ def test_a_shift_is_a_real_calendar_shift_across_years_and_leap_days() -> None:
     assert shift_date(found, -365) == "12/31/2018"
 
 
-def test_compact_dates_need_a_date_word_before_them() -> None:
-    assert find_dates("accession 20190314") == []
+def test_compact_dates_are_valid_calendar_dates_only() -> None:
     assert _one("study date 20190314") == "20190314"
+    assert find_dates("accession 20191341") == []
+    assert find_dates("ref 123201903141") == []
+
+
+def test_month_and_year_move_by_at_least_one_month() -> None:
+    found = find_dates("seen March 2019")[0]
+    assert shift_date(found, 3) == "April 2019"
+    assert shift_date(found, -3) == "February 2019"
+    assert shift_date(found, 200) == "October 2019"
+    assert shift_date(find_dates("since 12/97")[0], 40) == "1/98"
 
 
 def test_metadata_study_date_shifts_and_rejects_non_dates() -> None:

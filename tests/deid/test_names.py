@@ -11,7 +11,7 @@ def names() -> NameRecognizer:
 
 def _found(names: NameRecognizer, text: str) -> list[str]:
     spans, _ = names.analyze(text)
-    return [text[s.start : s.end] for s in resolve_overlaps(spans)]
+    return [text[s.start : s.end] for s in resolve_overlaps(spans, text)]
 
 
 @pytest.mark.parametrize(
