@@ -110,21 +110,23 @@ class NameRecognizer:
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
         for m in _TRIGGER.finditer(text):
             trigger = m.group()
+            after_label = bool(_IS_LABEL.match(trigger))
             if _ENDS_WITH_TITLE.search(trigger):
                 lower_case = "title"
-            elif _IS_LABEL.match(trigger):
+            elif after_label:
                 lower_case = "never"
             else:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
-            j = self._extend(text, tokens, i, lower_case, after_label=lower_case == "never")
+            j = self._extend(text, tokens, i, lower_case, after_label=after_label)
             if j > i:
                 found.append((i, j, 0.95))
         for m in _POSTNOMINAL.finditer(text):
             j = bisect_left(starts, m.start())
             i = j
-            while i > 0 and j - i < 4 and self._name_like(tokens[i - 1], "never", after_trigger=True) and \
-                    _joined(text, tokens[i - 1], tokens[i].start if i < j else m.start()):
+            while i > 0 and j - i < 4 and self._name_like(tokens[i - 1], "never", after_trigger=True) and (
+                _joined(text, tokens[i - 1], tokens[i].start) if i < j else tokens[i - 1].end == m.start()
+            ):
                 i -= 1
             if i < j:
                 found.append((i, j, 0.9))
@@ -224,20 +226,28 @@ class NameRecognizer:
     def _extend(self, text: str, tokens: list[_Token], i: int, lower_case: str, after_label: bool = False) -> int:
         """Index past the run of name-like tokens starting at i (at most 5, particles included)."""
         j = i
-        while j < len(tokens) and j - i < 5:
+        words = 0  # name words so far, particles not counted
+        while j < len(tokens) and j - i < 6:
             tok = tokens[j]
-            # "Patient: SMITH, JOHN": a comma only after a label, between the first and second word.
-            comma_ok = j == i + 1 and after_label
-            if j > i and not _joined(text, tokens[j - 1], tok.start, allow_comma=comma_ok):
+            # "SMITH, JOHN" / "St. Clair, Regina": one comma, after the surname, before a first name
+            # (or any capitalised word after a label, or in all capitals).
+            comma_ok = words == 1 and tok.capitalised and tokens[j - 1].capitalised and (
+                after_label or self._is_first_name(tok.lower) or _word_zipf(tok.lower) < 3.0
+                or (tok.text.isupper() and tokens[j - 1].text.isupper())
+            )
+            if j > i and not _joined(text, tokens[j - 1], tok.start, allow_comma=comma_ok,
+                                     after_particle=tokens[j - 1].lower in _PARTICLES):
                 break
-            if tok.lower in _PARTICLES and j + 1 < len(tokens) and tokens[j + 1].capitalised \
+            if tok.lower in _PARTICLES and j + 1 < len(tokens) \
+                    and (tokens[j + 1].capitalised or tokens[j + 1].lower in _PARTICLES) \
                     and _joined(text, tok, tokens[j + 1].start, after_particle=True):
-                j += 1  # "van der Berg": the particles join the surname that follows
+                j += 1  # "van der Berg", "St. Clair": the particles join the surname that follows
                 continue
             rule = lower_case if j == i or lower_case == "never" else "rare"  # "dr mary souza"
             if not self._name_like(tok, rule, after_trigger=True):
                 break
             j += 1
+            words += 1
         while j > i and tokens[j - 1].lower in _PARTICLES:
             j -= 1
         return j

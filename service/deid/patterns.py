@@ -60,7 +60,8 @@ _RISKY_SUFFIX = (
     r"(?:View|Views|Field|Fields|Wall|Walls|Run|Spur|Spurs|Neck|Bridge|Bridges|Port|Station|Camp|Tunnel|Mall"
     r"|Key|Keys|Loaf|Loop|Fall|Extension|Extensions|Center|Centers|Point|Park|Pass|Path|Bay|Beach|Rest|Track"
     r"|Trace|Union|Unions|Well|Lock|Locks|Land|Isle|Fort|Cape|Ramp|Radial|Trailer|Ranch|Ridge|Crossing|Mount"
-    r"|Mountain|Plain|Pine|Shore|Hollow|Heights|Harbor|Lake|Mill|River|Square|Trafficway|Freeway|Gateway)"
+    r"|Mountain|Plain|Pine|Shore|Hollow|Heights|Harbor|Lake|Mill|River|Square|Trafficway|Freeway|Gateway|Light"
+    r"|Passage|Rapid|Branch|Course)"
 )
 _STREET_SUFFIX = (
     r"(?:Street|Streets|St|Avenue|Ave|Av|Road|Roads|Rd|Boulevard|Blvd|Lane|Ln|Drive|Drives|Dr|Way|Ways|Court|Courts"
@@ -73,9 +74,9 @@ _STREET_SUFFIX = (
     r"|Manor|Manors|Meadow|Meadows|Mews|Mill|Mills|Mission|Motorway|Mountain|Mountains|Orchard|Oval|Overpass"
     r"|Parks|Pines|Plains|Plaza|Points|Ports|Prairie|Ranch|Rapids|Ridge|Ridges|Road|Route|Rte|Shoal|Shoals"
     r"|Shore|Shores|Skyway|Spring|Springs|Stravenue|Stream|Summit|Throughway|Turnpike|Tpke|Underpass|Valley"
-    r"|Valleys|Viaduct|Village|Villages|Ville|Vista|Walk|Walks|Wells)"
+    r"|Valleys|Viaduct|Village|Villages|Ville|Vista|Walk|Walks|Wells|Rue)"
 )
-_STREET_WORDS = r"(?P<words>(?:(?:[A-Z][\w'’\-]*|\d{1,3}(?:st|nd|rd|th))\.?[ \t]+){1,3})"
+_STREET_WORDS = r"(?P<words>(?:(?:[A-Z][\w'’\-]*|\d{1,3}(?:st|nd|rd|th))\.?[ \t]+){1,4})"
 _UNIT = r"(?:,?[ \t]+(?i:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Rm|Room|#)\.?[ \t]*#?[\w\-]+)?"
 _STREETS = (
     re.compile(rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?i:{_STREET_SUFFIX})\b\.?{_UNIT}"),
@@ -164,11 +165,11 @@ def addresses(text: str) -> list[Span]:
     if not any(ch.isdigit() for ch in text):
         return []
     found = _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
+    found += _spans(_STREETS[0], text, EntityType.ADDRESS, 0, 0.85)
     keep = name_lists().keep
-    for regex in _STREETS:
-        for m in regex.finditer(text):
-            if not any(word.lower().strip(".") in keep for word in m["words"].split()):
-                found.append(Span(EntityType.ADDRESS, m.start(), m.end(), 0.85, "address"))
+    for m in _STREETS[1].finditer(text):  # clinical-word suffixes: not after clinical words
+        if not any(word.lower().strip(".") in keep for word in m["words"].split()):
+            found.append(Span(EntityType.ADDRESS, m.start(), m.end(), 0.85, "address"))
     for m in _ZIP_AFTER_STATE.finditer(text):
         found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))

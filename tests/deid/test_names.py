@@ -50,3 +50,22 @@ def test_names_in_context_and_by_dictionary(names: NameRecognizer, text: str, ex
 )
 def test_clinical_words_eponyms_and_common_words_are_kept(names: NameRecognizer, text: str) -> None:
     assert _found(names, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Referring physician: Dr. WEST, LINDA\nEXAM: chest", ["WEST, LINDA"]),
+        ("Critical result called to Levy, Will T. at 10:00", ["Levy, Will T"]),
+        ("Name: Michael St. Clair  MRN: 1", ["Michael St. Clair"]),
+        ("Patient: van der Berg, Mary-Kate\n", ["van der Berg, Mary-Kate"]),
+        ("Signed: NÚÑEZ, ZOË", ["NÚÑEZ, ZOË"]),
+        ("spoke w/dr vasquez and talked with helen from case management", ["vasquez", "helen"]),
+        ("KEEP ROMERO FAMILY AWARE", ["ROMERO"]),
+        ("Placed on vent.\nBernard Foley CRT\n", ["Bernard Foley"]),
+        ("Plan reviewed.\nSUSAN\n", ["SUSAN"]),
+        ("Dr.King aware", ["King"]),
+    ],
+)
+def test_names_in_notes_and_headers(names: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert _found(names, text) == expected
