@@ -50,6 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run without RADPREP_SECRET using a random key: pseudonyms and date shifts will not match any other run",
     )
     process.add_argument("--batch-size", type=int, help="reports per batch (default: RADPREP_BATCH_SIZE or 64)")
+    process.add_argument("--route", choices=["auto", "llm", "rules"],
+                         help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
+    process.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"],
+                         help="LLM backend (default auto: vllm when installed and its model built)")
+    process.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
+    process.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
+    compare = commands.add_parser(
+        "compare",
+        help="agreement per section between two runs (e.g. a local model versus GPT-4o)",
+        description="Compare the sections of two `radprep process` outputs record by record (matched by id): "
+        "exact-match rate and mean token-F1 per section, and the ids where they disagree.",
+    )
+    compare.add_argument("a", type=Path, help="first output JSONL")
+    compare.add_argument("b", type=Path, help="second output JSONL")
+    compare.add_argument("--json", type=Path, help="also write the figures and disagreeing ids as JSON")
+    compare.add_argument("--show", type=int, default=20, help="disagreeing ids to list per section (default 20)")
     return parser
 
 
@@ -60,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "process":
             return _process(args)
+        if args.command == "compare":
+            from service.compare import run_compare
+
+            return run_compare(args.a, args.b, args.json, args.show)
     except RadprepError as exc:
         print(f"radprep: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -70,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _process(args: argparse.Namespace) -> int:
-    overrides = {"batch_size": args.batch_size} if args.batch_size else {}
+    overrides = {k: v for k in ("batch_size", "route", "backend", "mode", "model") if (v := getattr(args, k))}
     settings = Settings(**overrides)
     if args.ephemeral_key:
         secret = secrets.token_bytes(32)
@@ -98,6 +118,10 @@ def _process(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     rate = written / elapsed if elapsed > 0 else 0.0
     log.info("%d records written to %s (%.1f reports/s)", written, args.output, rate)
+    stats = pipeline.router.stats
+    log.info("sections: %d by rules, %d to the LLM (%d calls, %.2f per report), %d retries, %d fallbacks",
+             stats.rules_used, stats.llm_reports, stats.llm_calls, stats.as_dict()["llm_calls_per_report"],
+             stats.retries, stats.fallbacks)
     if failed:
         log.warning("%d invalid records skipped; see %s", failed, errors_path)
         return EXIT_RECORD_ERRORS

@@ -4,9 +4,11 @@
     ├── ConfigError                 bad or missing settings (e.g. no RADPREP_SECRET)
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
     │   └── RecordError             one record is invalid; names the record and the field
-    └── DependencyError             an optional engine is not installed (says which extra to install)
+    ├── DependencyError             an optional engine is not installed (says which extra to install)
+    ├── BackendError                an LLM backend failed (engine error, HTTP status, no reply)
+    └── SectionValidationError      an LLM answer is not a valid sectioning of its report
 
-Third-party errors (pyarrow, json, spaCy) are translated into these at the boundary where they
+Third-party errors (pyarrow, json, spaCy, httpx, vLLM) are translated into these at the boundary where they
 are raised (`service.records` for input parsing). Messages carry counts, field names, line numbers
 and types only, so they are safe to log and to show in HTTP error bodies.
 """
@@ -44,3 +46,15 @@ class RecordError(InputError):
 
 class DependencyError(RadprepError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class BackendError(RadprepError):
+    """An LLM backend could not answer (the message has no prompt or report text)."""
+
+
+class SectionValidationError(RadprepError):
+    """An LLM answer failed validation; `reason` is a short code such as "not_verbatim"."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid section answer: {reason}")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from service.backends import Backend, VllmBackend, create_backend, load_profile
 from service.deid import Deidentifier, Detector
 from service.deid.metadata import deidentify_metadata
 from service.records import InputRecord
-from service.sections import SECTION_NAMES, RulesSectioner
+from service.sections import SECTION_NAMES
+from service.sections.router import SectionRouter
+from service.sections.task import PROMPTS_DIR, SectionTask
 from service.settings import Settings
 
-CONFIDENT = 0.9
+log = logging.getLogger("radprep")
 
 
 def patient_key(record: InputRecord) -> str:
@@ -25,30 +29,47 @@ def patient_key(record: InputRecord) -> str:
     return f"record:{record.id}"
 
 
+def resolve_backend(settings: Settings) -> Backend | None:
+    """The backend the settings ask for, or None for rules only. `auto` takes vLLM when it is
+    installed and its model built, and otherwise no LLM at all (with a warning)."""
+    if settings.route == "rules":
+        return None
+    name = settings.backend
+    if name == "auto":
+        if not (VllmBackend.is_available and (load_profile(settings.model).local_path / "config.json").is_file()):
+            log.warning("no LLM available (vLLM or its model missing): reports without clear headers get the "
+                        "rules result; install radprep[cpu] and build a model, or choose --backend openai")
+            return None
+        name = "vllm"
+    return create_backend(name, model=settings.model, openai=settings.openai)
+
+
 class Pipeline:
     """Records in, output dicts out (the CLI's JSONL lines and the HTTP responses)."""
 
-    def __init__(self, settings: Settings, secret: bytes, detector: Detector | None = None) -> None:
+    def __init__(self, settings: Settings, secret: bytes, detector: Detector | None = None,
+                 backend: Backend | None = None) -> None:
         self.settings = settings
         self.deidentifier = Deidentifier(detector or Detector(settings), secret)
-        self.sectioner = RulesSectioner()
+        task = SectionTask(settings.mode, settings.prompt_version, settings.prompts_dir or PROMPTS_DIR)
+        self.backend = backend if backend is not None else resolve_backend(settings)
+        self.router = SectionRouter(settings.route if self.backend is not None else "rules", self.backend, task)
 
     def process(self, records: Sequence[InputRecord]) -> list[dict[str, Any]]:
         keys = [patient_key(r) for r in records]
         results = self.deidentifier.deidentify_batch([r.text for r in records], keys)
+        sectioned = self.router.split_batch([r.text for r in results])
         outputs = []
-        for record, key, result in zip(records, keys, results, strict=True):
+        for record, key, result, split in zip(records, keys, results, sectioned, strict=True):
             patient = self.deidentifier.patient(key)
             metadata, warnings = deidentify_metadata(record.metadata, self.deidentifier.surrogates, patient)
-            split = self.sectioner.split(result.text)
-            if split.confidence < CONFIDENT:
-                warnings.append(f"sections: rules confidence {split.confidence:.2f} ({', '.join(split.reasons)})")
+            warnings.extend(split.warnings)
             pid = record.patient_id or record.metadata.get("PatientID")
             outputs.append({
                 "id": record.id,
                 "patient_id": self.deidentifier.surrogates.identifier(str(pid)) if pid not in (None, "") else None,
                 "text": result.text,
-                "sections": {name: split.sections[name] for name in SECTION_NAMES},
+                "sections": {name: split.result.sections[name] for name in SECTION_NAMES},
                 "entities": [{"type": e.type, "start": e.start, "end": e.end} for e in result.entities],
                 "metadata": metadata,
                 "warnings": warnings,

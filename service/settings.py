@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.backends.openai import OpenAISettings
 from service.errors import ConfigError
 
 
@@ -31,6 +35,17 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(
         default=100_000, ge=1, description="Longer report texts are rejected as bad input."
     )
+    route: Literal["auto", "llm", "rules"] = Field(
+        default="auto", description="auto: rules when confident, else the LLM; llm: always; rules: never the LLM"
+    )
+    backend: Literal["auto", "vllm", "openai", "fake", "rules"] = Field(
+        default="auto", description="LLM backend; auto: vllm when installed and its model built, else rules"
+    )
+    mode: Literal["spans", "text"] = Field(default="spans", description="LLM output mode")
+    prompt_version: str = Field(default="v1", description="prompts/sections.<mode>.<version>.jinja")
+    prompts_dir: Path | None = Field(default=None, description="folder of prompt files (default: prompts/)")
+    model: str = Field(default="smollm2-135m", description="model profile: a name in models/ or a .toml path")
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
     def secret_bytes(self) -> bytes:
         if self.secret is None or not self.secret.get_secret_value():

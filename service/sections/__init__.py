@@ -1,5 +1,10 @@
-"""Splitting a chest X-ray report into indication, comparison, findings, impression."""
+"""Splitting a chest X-ray report into indication, comparison, findings, impression.
 
-from service.sections.rules import SECTION_NAMES, RulesSectioner, SectionResult
+`rules` splits at headers; `task` asks an LLM backend and validates its answer; `router`
+chooses between them per report.
+"""
+
+from service.sections.result import SECTION_NAMES, SectionResult
+from service.sections.rules import RulesSectioner
 
 __all__ = ["SECTION_NAMES", "RulesSectioner", "SectionResult"]

@@ -61,8 +61,7 @@ from service.sections.headers import (
     alias_kinds,
     find_headers,
 )
-
-SECTION_NAMES: tuple[str, ...] = ("indication", "comparison", "findings", "impression")
+from service.sections.result import SECTION_NAMES, SectionResult, Span
 
 PENALTIES: Final[dict[str, float]] = {
     "no_findings_or_impression": 0.5,
@@ -76,19 +75,6 @@ PENALTIES: Final[dict[str, float]] = {
 
 _MAX_TITLE_LINES: Final = 3
 _MAX_TITLE_CHARS: Final = 160
-
-Span = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class SectionResult:
-    """Four sections of one report, where they lie in it, and how sure we are."""
-
-    sections: dict[str, str | None]
-    spans: dict[str, Span | None]
-    confidence: float
-    reasons: tuple[str, ...]
-
 
 @dataclass(frozen=True)
 class _Segment:

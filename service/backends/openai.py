@@ -1,0 +1,90 @@
+"""Any OpenAI-compatible chat-completions endpoint: GPT-4o (Structured Outputs, strict JSON schema),
+`vllm serve`, llama.cpp's server. Requests of a call run concurrently on a thread pool."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from service.backends.base import CompletionRequest, Usage
+from service.errors import BackendError
+
+_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class OpenAISettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(default="https://api.openai.com/v1", description="ends before /chat/completions")
+    model: str = "gpt-4o-2024-08-06"
+    api_key: SecretStr | None = None
+    timeout_s: float = 60.0
+    concurrency: int = Field(default=8, ge=1, le=256)
+    retries: int = Field(default=2, ge=0, le=10)
+
+
+class OpenAIBackend:
+    name: ClassVar[str] = "openai"
+    is_available: ClassVar[bool] = True
+
+    def __init__(self, settings: OpenAISettings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.usage = Usage()
+        headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
+        self._client = httpx.Client(base_url=settings.base_url.rstrip("/"), headers=headers,
+                                    timeout=settings.timeout_s, transport=transport)
+
+    def complete(self, requests: Sequence[CompletionRequest]) -> list[str]:
+        if not requests:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(requests))) as pool:
+            results = list(pool.map(self._one, requests))
+        for _, usage in results:
+            self.usage.add(usage)
+        return [text for text, _ in results]
+
+    def _one(self, request: CompletionRequest) -> tuple[str, Usage]:
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "temperature": 0,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "report_sections", "schema": request.schema, "strict": True},
+            },
+        }
+        for attempt in range(self.settings.retries + 1):
+            try:
+                response = self._client.post("/chat/completions", json=body)
+            except httpx.HTTPError as exc:
+                error = BackendError(f"OpenAI-compatible endpoint unreachable ({type(exc).__name__})")
+            else:
+                if response.status_code == 200:
+                    return self._parse(response)
+                error = BackendError(f"OpenAI-compatible endpoint answered HTTP {response.status_code}")
+                if response.status_code not in _RETRY_STATUS:
+                    raise error
+            if attempt < self.settings.retries:
+                time.sleep(min(8.0, 0.5 * 2**attempt))
+        raise error
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> tuple[str, Usage]:
+        try:
+            data = response.json()
+            choice = data["choices"][0]["message"]
+            text = choice.get("content")
+            if text is None:  # a refusal or an empty answer
+                raise BackendError("OpenAI-compatible endpoint returned no content")
+            usage = data.get("usage") or {}
+            details = usage.get("prompt_tokens_details") or {}
+            return str(text), Usage(1, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
+                                    int(details.get("cached_tokens", 0) or 0))
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise BackendError("OpenAI-compatible endpoint returned a malformed body") from None

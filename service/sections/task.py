@@ -1,0 +1,184 @@
+"""The LLM section task: build prompts for a report, and turn a reply into a validated SectionResult.
+
+Two output modes:
+- `spans`: the report is shown as numbered units (`units`); the model answers [first, last] unit
+  numbers per section, and the text is copied from the report (verbatim by construction, and a
+  few dozen output tokens per report);
+- `text`: the model writes each section's text; it must be found verbatim in the report (after
+  whitespace normalisation) or the answer is rejected.
+Either way a section never overlaps another, never contains another section's header, has its own
+header stripped, and is None when absent. A rejected answer raises SectionValidationError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+from service.backends.base import CompletionRequest
+from service.errors import ConfigError, SectionValidationError
+from service.sections.headers import alias_kinds, find_headers
+from service.sections.result import SECTION_NAMES, SectionResult, Span
+from service.sections.units import numbered, split_units
+
+Mode = Literal["spans", "text"]
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+_USER_MARK = "=== user ==="
+_SECTION_HEADER_GROUPS = ("line", "inline", "upper")
+LLM_CONFIDENCE = 0.8  # a validated LLM answer: below the rules' "confident" mark, above a guess
+
+
+def response_schema(mode: Mode) -> dict[str, Any]:
+    """The JSON schema of an answer: the subset that OpenAI strict mode and vLLM both accept."""
+    value: dict[str, Any] = (
+        {"type": "array", "items": {"type": "integer"}} if mode == "spans" else {"type": ["string", "null"]}
+    )
+    return {
+        "type": "object",
+        "properties": {name: value for name in SECTION_NAMES},
+        "required": list(SECTION_NAMES),
+        "additionalProperties": False,
+    }
+
+
+@cache
+def _template(prompts_dir: Path, name: str) -> jinja2.Template:
+    path = prompts_dir / f"{name}.jinja"
+    if not path.is_file():
+        raise ConfigError(f"prompt {name!r} not found in {prompts_dir} (set RADPREP_PROMPTS_DIR)")
+    return jinja2.Template(path.read_text(encoding="utf-8"), undefined=jinja2.StrictUndefined,
+                           keep_trailing_newline=False)
+
+
+@dataclass(frozen=True)
+class SectionTask:
+    """Prompt building and answer parsing for one output mode and prompt version."""
+
+    mode: Mode = "spans"
+    prompt_version: str = "v1"
+    prompts_dir: Path = PROMPTS_DIR
+
+    @property
+    def prompt_name(self) -> str:
+        return f"sections.{self.mode}.{self.prompt_version}"
+
+    def request(self, text: str) -> CompletionRequest:
+        units = split_units(text)
+        rendered = _template(self.prompts_dir, self.prompt_name).render(
+            numbered_report=numbered(text, units), report=text
+        )
+        system, _, user = rendered.partition(_USER_MARK)
+        if not user:
+            raise ConfigError(f"prompt {self.prompt_name!r} has no '{_USER_MARK}' line")
+        if self.mode == "spans":
+            max_tokens = 24 + 10 * len(SECTION_NAMES)
+            hints: dict[str, Any] = {"max_unit": len(units)}
+        else:
+            max_tokens = 64 + len(text) // 2
+            hints = {"max_chars": len(text)}
+        return CompletionRequest(
+            messages=[{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}],
+            schema=response_schema(self.mode), max_tokens=max_tokens, document=text, hints=hints,
+        )
+
+    def parse(self, text: str, reply: str) -> SectionResult:
+        try:
+            answer = json.loads(reply)
+        except json.JSONDecodeError:
+            raise SectionValidationError("not_json") from None
+        if not isinstance(answer, dict) or set(answer) != set(SECTION_NAMES):
+            raise SectionValidationError("wrong_keys")
+        spans = _spans_from_units(text, answer) if self.mode == "spans" else _spans_from_text(text, answer)
+        spans = {name: _strip_header(text, span) for name, span in spans.items()}
+        _check(text, spans)
+        return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, ("llm",))
+
+
+def _spans_from_units(text: str, answer: dict[str, Any]) -> dict[str, Span | None]:
+    units = split_units(text)
+    spans: dict[str, Span | None] = {}
+    for name in SECTION_NAMES:
+        value = answer[name]
+        if not isinstance(value, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in value):
+            raise SectionValidationError("wrong_type")
+        if not value:
+            spans[name] = None
+            continue
+        first, last = min(value), max(value)
+        if len(value) > 2 and sorted(value) != list(range(first, last + 1)):
+            raise SectionValidationError("not_contiguous")
+        if len(value) == 2 and value[0] > value[1] or first < 1 or last > len(units):
+            raise SectionValidationError("unit_out_of_range")
+        spans[name] = (units[first - 1].start, units[last - 1].end)
+    return spans
+
+
+def _spans_from_text(text: str, answer: dict[str, Any]) -> dict[str, Span | None]:
+    normal, positions = _normalise(text)
+    spans: dict[str, Span | None] = {}
+    taken: list[Span] = []
+    for name in SECTION_NAMES:
+        value = answer[name]
+        if value is not None and not isinstance(value, str):
+            raise SectionValidationError("wrong_type")
+        wanted = " ".join((value or "").split())
+        if not wanted:
+            spans[name] = None
+            continue
+        span = None
+        for m in re.finditer(re.escape(wanted), normal):
+            candidate = (positions[m.start()], positions[m.end() - 1] + 1)
+            if not any(candidate[0] < b and a < candidate[1] for a, b in taken):
+                span = candidate
+                break
+        if span is None:
+            raise SectionValidationError("not_verbatim")
+        taken.append(span)
+        spans[name] = span
+    return spans
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """Text with each whitespace run as one space, and each character's offset in the original."""
+    out: list[str] = []
+    positions: list[int] = []
+    for m in re.finditer(r"\S+", text):
+        if out:
+            out.append(" ")
+            positions.append(m.start() - 1)
+        out.append(m.group())
+        positions.extend(range(m.start(), m.end()))
+    return "".join(out), positions
+
+
+def _strip_header(text: str, span: Span | None) -> Span | None:
+    """Cut a leading section header ("FINDINGS:") and surrounding blanks; None when nothing is left."""
+    if span is None:
+        return None
+    start, end = span
+    piece = text[start:end]
+    hits = [h for h in find_headers(piece) if h[0] in _SECTION_HEADER_GROUPS]
+    if hits and not piece[: hits[0][2]].strip():
+        start += hits[0][3]
+    while start < end and (text[start].isspace() or text[start] in ":-"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _check(text: str, spans: dict[str, Span | None]) -> None:
+    present = sorted((span, name) for name, span in spans.items() if span is not None)
+    for (earlier, _), (later, _) in zip(present, present[1:], strict=False):
+        if later[0] < earlier[1]:
+            raise SectionValidationError("overlap")
+    for span, name in present:
+        for group, header, *_ in find_headers(text[span[0] : span[1]]):
+            if group in _SECTION_HEADER_GROUPS and any(k in SECTION_NAMES and k != name for k in alias_kinds(header)):
+                raise SectionValidationError("contains_other_header")

@@ -1,0 +1,49 @@
+"""Numbered units of a report (lines, and sentences within long lines) for the `spans` output mode.
+
+The LLM answers with unit numbers per section; section text is then copied from the report, so it
+is verbatim by construction. Units cover every non-blank character of the report, in order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit or bracket, except
+# after an abbreviation ("Dr. Smith") or a list number ("1. Mild edema").
+_SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9(\[])")
+_NO_BREAK_BEFORE = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Drs|Prof|vs|approx|e\.g|i\.e|No|no|Fig|fig)\.|(?:^|\s)\d{1,2}\.|\b[A-Z]\.)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    start: int
+    end: int
+
+
+def split_units(text: str) -> list[Unit]:
+    units: list[Unit] = []
+    for line in re.finditer(r"[^\r\n]+", text):
+        start = line.start()
+        for brk in _SENTENCE_END.finditer(line.group()):
+            if _NO_BREAK_BEFORE.search(line.group()[: brk.start()]):
+                continue
+            _append(units, text, start, line.start() + brk.start())
+            start = line.start() + brk.end()
+        _append(units, text, start, line.end())
+    return units
+
+
+def _append(units: list[Unit], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        units.append(Unit(start + lead, start + lead + len(stripped)))
+
+
+def numbered(text: str, units: list[Unit]) -> str:
+    """The report as the prompt shows it: one unit per line, "[n] text"."""
+    return "\n".join(f"[{i}] {text[u.start : u.end]}" for i, u in enumerate(units, start=1))
