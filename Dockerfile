@@ -4,7 +4,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TLDEXTRACT_PUBLIC_SUFFIX_LIST_U
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
-RUN pip install --no-cache-dir . && useradd --create-home --uid 10001 radprep
+COPY prompts ./prompts
+COPY models ./models
+# Editable, so that the package finds prompts/ and models/ beside it in /app.
+RUN pip install --no-cache-dir -e . && useradd --create-home --uid 10001 radprep
 USER radprep
 ENTRYPOINT ["radprep"]
 CMD ["--help"]

@@ -58,7 +58,7 @@ class VllmBackend:
 
             try:
                 self._llm = LLM(
-                    model=str(self.profile.local_path), dtype=self.profile.dtype,
+                    model=str(self.profile.local_path), dtype=self.profile.dtype,  # type: ignore[arg-type]
                     max_model_len=self.profile.max_model_len, enforce_eager=self.profile.enforce_eager,
                     gpu_memory_utilization=self.profile.gpu_memory_utilization, enable_prefix_caching=True,
                     seed=0,
@@ -66,6 +66,14 @@ class VllmBackend:
             except Exception as exc:  # vLLM raises many types; keep the type, drop details
                 raise BackendError(f"vLLM engine failed to start ({type(exc).__name__})") from exc
         return self._llm
+
+    def close(self) -> None:
+        """Stop the engine's worker processes (they also stop when this process exits)."""
+        if self._llm is not None:
+            core = getattr(getattr(self._llm, "llm_engine", None), "engine_core", None)
+            if core is not None and hasattr(core, "shutdown"):
+                core.shutdown()
+            self._llm = None
 
     def complete(self, requests: Sequence[CompletionRequest]) -> list[str]:
         if not requests:

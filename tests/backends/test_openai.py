@@ -1,0 +1,109 @@
+"""The openai backend against a real OpenAI-compatible HTTP server (our stub) and scripted transports."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from service.backends import CompletionRequest, OpenAIBackend, OpenAISettings
+from service.backends.stub_server import document_of, start
+from service.errors import BackendError
+from service.sections.router import SectionRouter
+from service.sections.task import SectionTask
+
+REPORTS = [
+    "EXAM: CHEST PA AND LATERAL\nINDICATION: Cough.\nCOMPARISON: None.\nFINDINGS: Lungs are clear.\n"
+    "IMPRESSION: Normal chest.",
+    "HISTORY: Fever. FINDINGS: Patchy right basilar opacity. IMPRESSION: Pneumonia.",
+]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    server, url = start()
+    yield url
+    server.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["spans", "text"])
+def test_sections_through_a_real_http_server(server_url: str, mode: str) -> None:
+    backend = OpenAIBackend(OpenAISettings(base_url=server_url, model="radprep-stub", api_key="k"))
+    router = SectionRouter("llm", backend, SectionTask(mode=mode))  # type: ignore[arg-type]
+    first, second = router.split_batch(REPORTS)
+    assert first.source == second.source == "llm"
+    assert first.result.sections == {
+        "indication": "Cough.", "comparison": "None.", "findings": "Lungs are clear.", "impression": "Normal chest.",
+    }
+    assert second.result.sections["impression"] == "Pneumonia."
+    assert backend.usage.calls == 2 and backend.usage.output_tokens > 0
+    assert router.stats.llm_calls == 2 and router.stats.fallbacks == 0
+
+
+def test_the_stub_recovers_the_report_from_a_numbered_prompt() -> None:
+    request = SectionTask().request(REPORTS[1])
+    expected = "HISTORY: Fever.\nFINDINGS: Patchy right basilar opacity.\nIMPRESSION: Pneumonia."
+    assert document_of(request.messages) == expected
+
+
+def _request() -> CompletionRequest:
+    return SectionTask().request(REPORTS[0])
+
+
+def _ok(content: str) -> httpx.Response:
+    return httpx.Response(200, json={"choices": [{"message": {"content": content}}],
+                                     "usage": {"prompt_tokens": 100, "completion_tokens": 12,
+                                               "prompt_tokens_details": {"cached_tokens": 64}}})
+
+
+def test_request_body_is_strict_structured_outputs_and_usage_is_counted() -> None:
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        assert request.headers["Authorization"] == "Bearer sk-test"
+        return _ok('{"indication": [], "comparison": [], "findings": [], "impression": []}')
+
+    backend = OpenAIBackend(OpenAISettings(api_key="sk-test"), transport=httpx.MockTransport(handler))
+    assert backend.complete([_request()]) == ['{"indication": [], "comparison": [], "findings": [], "impression": []}']
+    response_format = seen[0]["response_format"]
+    assert response_format["type"] == "json_schema" and response_format["json_schema"]["strict"] is True
+    assert response_format["json_schema"]["schema"]["additionalProperties"] is False
+    assert seen[0]["messages"][0]["role"] == "system"
+    usage = backend.usage
+    assert (usage.prompt_tokens, usage.output_tokens, usage.cached_prompt_tokens) == (100, 12, 64)
+
+
+def test_rate_limits_are_retried_then_succeed() -> None:
+    answers = iter([httpx.Response(429), httpx.Response(503), _ok("{}")])
+    backend = OpenAIBackend(OpenAISettings(retries=2), transport=httpx.MockTransport(lambda r: next(answers)))
+    backend_sleep = pytest.MonkeyPatch()
+    backend_sleep.setattr("service.backends.openai.time.sleep", lambda s: None)
+    try:
+        assert backend.complete([_request()]) == ["{}"]
+    finally:
+        backend_sleep.undo()
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (httpx.Response(400, json={"error": {"message": "bad schema: Smith"}}), "HTTP 400"),
+        (httpx.Response(200, json={"nope": 1}), "malformed body"),
+        (httpx.Response(200, json={"choices": [{"message": {"content": None, "refusal": "no"}}]}), "no content"),
+    ],
+)
+def test_errors_become_backend_errors_without_body_text(response: httpx.Response, message: str) -> None:
+    backend = OpenAIBackend(OpenAISettings(retries=0), transport=httpx.MockTransport(lambda r: response))
+    with pytest.raises(BackendError, match=message) as info:
+        backend.complete([_request()])
+    assert "Smith" not in str(info.value)
+
+
+def test_an_unreachable_endpoint_is_a_backend_error_and_the_router_falls_back() -> None:
+    backend = OpenAIBackend(OpenAISettings(base_url="http://127.0.0.1:9/v1", retries=0, timeout_s=2))
+    router = SectionRouter("llm", backend)
+    (out,) = router.split_batch(REPORTS[:1])
+    assert out.source == "fallback" and out.result.sections["impression"] == "Normal chest."
+    assert router.stats.backend_errors == 1 and "backend_error" in out.warnings[0]

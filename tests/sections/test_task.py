@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from service.errors import ConfigError, SectionValidationError
+from service.sections.task import SectionTask, response_schema
+
+REPORT = (
+    "EXAM: CHEST\nINDICATION: Cough. Fever.\nFINDINGS: The lungs are clear.  No effusion.\nIMPRESSION:\n"
+    "1. Normal.\nSigned by: Dr. X"
+)
+# units: [1] EXAM: CHEST [2] INDICATION: Cough. [3] Fever. [4] FINDINGS: The lungs are clear. [5] No effusion.
+#        [6] IMPRESSION: [7] 1. Normal. [8] Signed by: Dr. X
+GOOD = {"indication": [2, 3], "comparison": [], "findings": [4, 5], "impression": [6, 7]}
+EXPECTED = {"indication": "Cough. Fever.", "comparison": None, "findings": "The lungs are clear.  No effusion.",
+            "impression": "1. Normal."}
+
+
+def test_spans_answers_become_verbatim_sections_without_headers() -> None:
+    result = SectionTask().parse(REPORT, json.dumps(GOOD))
+    assert result.sections == EXPECTED
+    for name, span in result.spans.items():
+        assert span is None or REPORT[span[0] : span[1]] == result.sections[name]
+    assert result.reasons == ("llm",)
+
+
+def test_single_numbers_and_explicit_runs_are_accepted() -> None:
+    answer = {"indication": [2, 3], "comparison": [], "findings": [4, 5], "impression": [7]}
+    assert SectionTask().parse(REPORT, json.dumps(answer)).sections["impression"] == "1. Normal."
+    answer["findings"] = [4, 5]
+    answer["indication"] = [2, 3]
+    assert SectionTask().parse(REPORT, json.dumps({**answer, "impression": [6, 7]})).sections == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("not json", "not_json"),
+        ('{"indication": []}', "wrong_keys"),
+        (json.dumps({**GOOD, "extra": []}), "wrong_keys"),
+        (json.dumps({**GOOD, "findings": "4-5"}), "wrong_type"),
+        (json.dumps({**GOOD, "findings": [4, 9]}), "unit_out_of_range"),
+        (json.dumps({**GOOD, "findings": [5, 4]}), "unit_out_of_range"),
+        (json.dumps({**GOOD, "findings": [0, 1]}), "unit_out_of_range"),
+        (json.dumps({**GOOD, "findings": [2, 4, 5]}), "not_contiguous"),
+        (json.dumps({**GOOD, "indication": [2, 4]}), "overlap"),
+        (json.dumps({**GOOD, "findings": [4, 7], "impression": []}), "contains_other_header"),
+    ],
+)
+def test_invalid_spans_answers_are_rejected_with_a_reason(reply: str, reason: str) -> None:
+    with pytest.raises(SectionValidationError) as info:
+        SectionTask().parse(REPORT, reply)
+    assert info.value.reason == reason
+
+
+def test_text_answers_must_be_verbatim_after_whitespace_normalisation() -> None:
+    task = SectionTask(mode="text")
+    answer = {"indication": "Cough. Fever.", "comparison": None, "findings": "The lungs are clear. No effusion.",
+              "impression": "IMPRESSION: 1. Normal."}
+    assert task.parse(REPORT, json.dumps(answer)).sections == EXPECTED
+    for bad, reason in [({**answer, "findings": "The lungs are clear and dry."}, "not_verbatim"),
+                        ({**answer, "comparison": "Cough."}, "not_verbatim"),
+                        ({**answer, "findings": 3}, "wrong_type")]:
+        with pytest.raises(SectionValidationError) as info:
+            task.parse(REPORT, json.dumps(bad))
+        assert info.value.reason == reason
+
+
+def test_requests_put_the_shared_instructions_first_and_bound_the_output() -> None:
+    one, two = SectionTask().request(REPORT), SectionTask().request("FINDINGS: Clear.")
+    assert one.messages[0]["role"] == "system" and one.messages[0] == two.messages[0]
+    assert "[8] Signed by: Dr. X" in one.messages[1]["content"]
+    assert one.hints == {"max_unit": 8} and one.max_tokens <= 64
+    assert one.schema == response_schema("spans") and one.document == REPORT
+    text_request = SectionTask(mode="text").request(REPORT)
+    assert REPORT in text_request.messages[1]["content"]
+    assert text_request.schema["properties"]["findings"] == {"type": ["string", "null"]}
+
+
+def test_an_unknown_prompt_version_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="sections.spans.v99"):
+        SectionTask(prompt_version="v99").request(REPORT)

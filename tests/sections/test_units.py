@@ -1,0 +1,24 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.sections.units import numbered, split_units
+
+
+def test_lines_and_sentences_become_units_but_abbreviations_and_list_numbers_do_not_split() -> None:
+    text = (
+        "EXAM: CHEST\r\nINDICATION: Cough. Fever.\nFINDINGS: Dr. Smith saw it. 1. Mild edema.\n\n"
+        "IMPRESSION:\n2. Normal."
+    )
+    assert numbered(text, split_units(text)).splitlines() == [
+        "[1] EXAM: CHEST", "[2] INDICATION: Cough.", "[3] Fever.", "[4] FINDINGS: Dr. Smith saw it.",
+        "[5] 1. Mild edema.", "[6] IMPRESSION:", "[7] 2. Normal.",
+    ]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .\n\r!?AZ19:")), max_size=200))
+def test_units_cover_every_non_blank_character_in_order(text: str) -> None:
+    units = split_units(text)
+    covered = "".join(text[u.start : u.end] for u in units)
+    assert "".join(text.split()) == "".join(covered.split())
+    assert all(a.end <= b.start for a, b in zip(units, units[1:], strict=False))
+    assert all(text[u.start : u.end] == text[u.start : u.end].strip() != "" for u in units)
