@@ -86,7 +86,9 @@ class VllmBackend:
             SamplingParams(
                 temperature=self.profile.temperature, seed=0,
                 max_tokens=min(r.max_tokens, self.profile.max_tokens or r.max_tokens),
-                structured_outputs=StructuredOutputsParams(json=tightened(r.schema, r.hints)),
+                # compact JSON: no whitespace tokens between keys and values
+                structured_outputs=StructuredOutputsParams(json=tightened(r.schema, r.hints),
+                                                           disable_any_whitespace=True),
             )
             for r in requests
         ]
