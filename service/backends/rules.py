@@ -1,4 +1,5 @@
-"""The rules sectioner as a backend: it answers a section request from the report itself.
+"""The rules sectioner as a backend: it answers a section request from the report itself
+(the header rules, or for a report without headers the heuristic split of `headerless`).
 
 It reads `request.document` (not the prompt) and answers in the request's schema, so runs with
 the rules and with an LLM go through the same parsing and validation, and compare like for like.
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from service.backends.base import CompletionRequest, Usage
+from service.sections.headerless import rules_or_heuristic
 from service.sections.result import SECTION_NAMES
 from service.sections.rules import RulesSectioner
 from service.sections.units import split_units
@@ -29,7 +31,7 @@ class RulesBackend:
 
     def _answer(self, request: CompletionRequest) -> str:
         text = request.document
-        result = self._rules.split(text)
+        result = rules_or_heuristic(text, self._rules)
         spans_mode = request.schema["properties"][SECTION_NAMES[0]].get("type") == "array"
         if not spans_mode:
             return json.dumps(result.sections)

@@ -3,7 +3,8 @@
 Routes: `rules` (never the LLM), `llm` (every report to the LLM), `auto` (the rules result when the
 rules are confident, the LLM otherwise: reports without headers, unknown layouts). An LLM answer
 that fails validation is asked for once more; a second failure, or a backend error, falls back to
-the rules result with a PHI-free warning. Counts of every event are kept in `RouteStats`.
+the rules result with a PHI-free warning. For a report without headers the "rules result" is the
+heuristic split of `headerless` (low confidence). Counts of every event are kept in `RouteStats`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 
 from service.backends.base import Backend
 from service.errors import BackendError, SectionValidationError
+from service.sections.headerless import rules_or_heuristic
 from service.sections.result import SectionResult
 from service.sections.rules import RulesSectioner
 from service.sections.task import SectionTask
@@ -60,7 +62,7 @@ class SectionRouter:
         self.stats = RouteStats()
 
     def split_batch(self, texts: Sequence[str]) -> list[Sectioned]:
-        rules = [self.rules.split(t) for t in texts]
+        rules = [rules_or_heuristic(t, self.rules) for t in texts]
         self.stats.reports += len(texts)
         out = [Sectioned(r, "rules", _rules_warning(r)) for r in rules]
         wanted = [i for i, r in enumerate(rules) if self._wants_llm(r)]

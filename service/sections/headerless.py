@@ -1,0 +1,112 @@
+"""A heuristic splitter for reports without headers: the fallback when no LLM answers well.
+
+The report is cut into units (sentences and lines, `units`); each unit is scored for each section
+by cue words (an age or a symptom for the indication, "prior"/"compared" for the comparison, anatomy
+for the findings, a conclusion phrase or the last place for the impression), and the best labelling
+in report order — indication, comparison, findings, impression, each one run of units, any of them
+absent — is found by dynamic programming. Blank lines are preferred as section boundaries. The
+result carries a low confidence (`CONFIDENCE`): good enough to keep a dataset usable, never mistaken
+for a header-based split.
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.sections.result import SECTION_NAMES, SectionResult, Span
+from service.sections.rules import RulesSectioner
+from service.sections.units import Unit, split_units
+
+CONFIDENCE = 0.4
+_INDICATION = re.compile(
+    r"(?i)\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain|pain|cough|fever"
+    r"|short(?:ness)? of breath|sob|dyspnea|evaluat|eval\b|r/o|rule out|assess|preop|pre-op|screen|follow[- ]?up"
+    r"|trauma|fall|injur|weakness|fatigue|hemoptysis|wheez|chills|tb\b|ppd|positive|smoker|smoking|male|female"
+    r"|man\b|woman\b|patient with|pt with|for (?:placement|evaluation))"
+)
+_COMPARISON = re.compile(
+    r"(?i)\b(?:compar|prior|previous|earlier|none available|no prior|not available|dated|radiographs? (?:from|of)"
+    r"|exam(?:ination)? (?:from|of)|^none\.?$)"
+)
+_FINDINGS = re.compile(
+    r"(?i)\b(?:lungs?|heart|cardiac|cardiomediastinal|mediastin|hilar|hila|pleural|pneumothorax|effusion|osseous"
+    r"|bony|bones?|silhouette|contour|opacit|consolidation|atelecta|vascular|aort|trachea|diaphragm|costophrenic"
+    r"|soft tissues?|spine|ribs?|clavicle|granuloma|nodule|size|within normal limits|clear|tube|catheter|line|"
+    r"sternotomy|degenerative|interstitial|markings|lucency|calcifi)"
+)
+_IMPRESSION = re.compile(
+    r"(?i)\b(?:no acute|acute (?:cardio|pulmon|disease|process|abnormal)|negative|normal (?:chest|study|exam|radiograph)"
+    r"|unremarkable (?:chest|study|exam)|impression|likely|consistent with|suggest|compatible with|concerning for"
+    r"|recommend|stable (?:chest|exam|appearance)|no (?:evidence of )?(?:active|significant)|improv|worsen"
+    r"|resolv|unchanged|interval)"
+)
+# A short unit that is only a date or a de-identification placeholder ("XXXX", "[**Date**]", "___").
+_DATE_ONLY = re.compile(
+    r"(?i)^(?:(?:chest|radiograph|x-?ray|study|exam|pa|and|lateral|views?|of|from|dated|on|,|\s|\.)*"
+    r"(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|xxxx|\[\*\*[^*]*\*\*\]|_{2,}|<date>)[\s,./-]*)+$"
+)
+_LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
+_TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
+
+_STATES = ("none_before", *SECTION_NAMES, "none_after")
+
+
+def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> SectionResult:
+    """The rules result, or the heuristic split when the report has no headers at all."""
+    result = (rules or RulesSectioner()).split(text)
+    return split_headerless(text) if "no_headers" in result.reasons else result
+
+
+def split_headerless(text: str) -> SectionResult:
+    units = split_units(text)
+    if not units:
+        return SectionResult.from_spans(text, {}, 0.0, ("empty",))
+    scores = [_scores(text, units, i) for i in range(len(units))]
+    labels = _best_labels(text, units, scores)
+    spans: dict[str, Span | None] = {}
+    for name in SECTION_NAMES:
+        members = [u for u, label in zip(units, labels, strict=True) if label == name]
+        spans[name] = (members[0].start, members[-1].end) if members else None
+    return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
+
+
+def _scores(text: str, units: list[Unit], i: int) -> dict[str, float]:
+    unit = text[units[i].start : units[i].end]
+    last = i == len(units) - 1
+    first = i == 0
+    return {
+        "none_before": 1.5 if first and _TITLE.match(unit) else -3.0,
+        "indication": (2.0 if _INDICATION.search(unit) else -1.0) + (0.5 if first else 0.0)
+        - (1.5 if _FINDINGS.search(unit) and not _INDICATION.search(unit) else 0.0),
+        "comparison": 3.0 if (_COMPARISON.search(unit) or _DATE_ONLY.match(unit)) and len(unit) < 160 else -3.0,
+        "findings": 0.5 + (1.0 if _FINDINGS.search(unit) else 0.0),
+        "impression": (2.0 if _IMPRESSION.search(unit) else -0.5) + (1.0 if last else 0.0)
+        + (0.5 if _LIST_ITEM.match(unit) else 0.0),
+        "none_after": -3.0,
+    }
+
+
+def _best_labels(text: str, units: list[Unit], scores: list[dict[str, float]]) -> list[str]:
+    """Monotone labelling (states in _STATES order, each entered once) maximising the score."""
+    n, k = len(units), len(_STATES)
+    neg = float("-inf")
+    best = [[neg] * k for _ in range(n)]
+    back = [[0] * k for _ in range(n)]
+    for s in range(k):
+        best[0][s] = scores[0][_STATES[s]]
+    for i in range(1, n):
+        paragraph_break = "\n\n" in text[units[i - 1].end : units[i].start].replace("\r", "")
+        for s in range(k):
+            for prev in range(s + 1):
+                change = s != prev
+                bonus = (0.75 if paragraph_break else -0.25) if change else (-0.75 if paragraph_break else 0.0)
+                value = best[i - 1][prev] + bonus
+                if value > best[i][s]:
+                    best[i][s], back[i][s] = value, prev
+            best[i][s] += scores[i][_STATES[s]]
+    state = max(range(k), key=lambda s: best[n - 1][s])
+    labels = [""] * n
+    for i in range(n - 1, -1, -1):
+        labels[i] = _STATES[state]
+        state = back[i][state]
+    return labels

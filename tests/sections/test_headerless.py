@@ -1,0 +1,35 @@
+from service.sections.headerless import CONFIDENCE, rules_or_heuristic, split_headerless
+
+PARAGRAPHS = (
+    "72-year-old woman with cough and fever.\n\nComparison with the prior radiograph from last year.\n\n"
+    "The heart is normal in size. Patchy opacity in the right lower lobe. No pleural effusion.\n\n"
+    "Right lower lobe pneumonia."
+)
+
+
+def test_paragraphs_of_a_headerless_report_become_the_four_sections() -> None:
+    result = split_headerless(PARAGRAPHS)
+    assert result.sections == {
+        "indication": "72-year-old woman with cough and fever.",
+        "comparison": "Comparison with the prior radiograph from last year.",
+        "findings": "The heart is normal in size. Patchy opacity in the right lower lobe. No pleural effusion.",
+        "impression": "Right lower lobe pneumonia.",
+    }
+    assert result.confidence == CONFIDENCE and "no_headers" in result.reasons
+    for name, span in result.spans.items():
+        assert span is None or PARAGRAPHS[span[0] : span[1]] == result.sections[name]
+
+
+def test_a_single_paragraph_is_split_by_cues() -> None:
+    text = "Shortness of breath. The lungs are clear. The heart size is normal. No acute cardiopulmonary disease."
+    result = split_headerless(text)
+    assert result.sections["indication"] == "Shortness of breath."
+    assert result.sections["impression"] == "No acute cardiopulmonary disease."
+    assert result.sections["findings"] == "The lungs are clear. The heart size is normal."
+    assert result.sections["comparison"] is None
+
+
+def test_headered_reports_keep_the_rules_and_empty_text_gives_nothing() -> None:
+    headered = rules_or_heuristic("FINDINGS: Clear.\nIMPRESSION: Normal.")
+    assert headered.confidence >= 0.9 and headered.sections["impression"] == "Normal."
+    assert split_headerless("   ").sections == dict.fromkeys(("indication", "comparison", "findings", "impression"))
