@@ -26,7 +26,7 @@ _LETTER = r"[^\W\d_]"
 _TOKEN = re.compile(rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?")
 
 _NAME_WORD = rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?"
-_TITLE = r"(?i:dr|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse)(?:\.[ \t]*|[ \t]+)"  # "Dr.King" too
+_TITLE = r"(?i:dr|drs|dr's|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse)(?:\.[ \t]*|[ \t]+)"  # "Dr.King" too
 _VERB = (
     r"(?i:discussed|discussion|spoke|spoken|speak|talk|talked|communicated|conveyed|reviewed|called|paged|"
     r"notified|informed|telephoned|phoned|reported|relayed|signed|dictated|transcribed|read|"
@@ -40,21 +40,41 @@ _LABEL = (
     r"(?:physician|provider|md|doctor))?|technologist|tech|signed|dictated|reader|cc|pcp|md|"
     r"emergency[ \t]+contact|contact|guardian|next[ \t]+of[ \t]+kin)[ \t]*[:#]"
 )
-_RELATIVE = (
+_RELATIVE_WORD = (
     r"(?i:wife|husband|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt|uncle|"
     r"grandson|granddaughter|grandmother|grandfather|friend|partner|fiance|fiancee|spouse|"
-    r"girlfriend|boyfriend|sibling|cousin|neighbor|caregiver|hcp|proxy|contact[ \t]+person)(?:'s)?(?:[ \t]*,)?"
+    r"girlfriend|boyfriend|sibling|cousin|neighbor|caregiver|hcp|proxy|contact[ \t]+person)"
+)
+_RELATIVE = rf"{_RELATIVE_WORD}(?:'s)?(?:[ \t]*,)?"
+# A role or "per" before a name ("NP Carol", "house staff mary souza", "per Douglass"): only a census name.
+_ROLE = (
+    r"(?i:np|rn|rrt|crna|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
+    r"|nurse[ \t]+practitioner|physician[ \t]+assistant)[ \t]+"
 )
 _ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}$")
+_IS_ROLE = re.compile(rf"\b{_ROLE}$")
 _IS_LABEL = re.compile(rf"(?:^|\b){_LABEL}")
 _IS_RELATIVE = re.compile(rf"\b{_RELATIVE}")
 _TRIGGER = re.compile(
-    rf"\b{_TITLE}|\b(?:{_VERB})[ \t]+(?:{_TITLE})?|(?:^|\b){_LABEL}[ \t]*(?:{_TITLE})?|\b{_RELATIVE}[ \t]+",
+    rf"\b{_TITLE}|\b(?:{_VERB})[ \t]+(?:{_TITLE})?|(?:^|\b){_LABEL}[ \t]*(?:{_TITLE})?"
+    rf"|\b{_RELATIVE}(?:[ \t]+|(?<=,))|\b{_ROLE}",
     re.MULTILINE,
 )
 _POSTNOMINAL = re.compile(
     r",?[ \t]*(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
     r"|CRT|RRT|LPN|CNA|MSW|LICSW)\b"
+)
+# Cues after a name: "E. WELSH AWARE", "irene snell, rn", "URSLA MORETTI (DAUGHTER)". Each regex starts
+# with a literal or a small class, so it scans fast; the gap back to the name is checked in Python.
+_AWARE = re.compile(r"[Aa](?i:ware)\b")
+_LOWER_POSTNOMINAL = re.compile(r"(?:rn|rrt|np)\b")
+_RELATIVE_AFTER = re.compile(rf"[(,\-][ \t]*{_RELATIVE_WORD}\b")
+_AWARE_GAP = re.compile(r"(?:[ \t]+(?i:is|was|made|also|now|are|were))?[ \t]+$")
+_AND = re.compile(r"[ \t]+(?:and|AND|&)[ \t]+")
+_SPEAKER = re.compile(
+    r"(?:^|[.!?;|][ \t]*)(?P<name>[A-Z][a-z]+)[ \t]+(?:reports|reported|states|stated|says|said|called|phoned"
+    r"|verbalizes|verbalized|wishes|requests|requested|asked|agrees|agreed|understands|visited|updated)\b",
+    re.MULTILINE,
 )
 _FAMILY = re.compile(rf"\b(?P<name>{_NAME_WORD})[ \t]+(?i:family)\b")
 _SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MULTILINE)
@@ -119,8 +139,17 @@ class NameRecognizer:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
             j = self._extend(text, tokens, i, lower_case, after_label=after_label)
+            if j > i and _IS_ROLE.search(trigger):  # "NP Carol", "per e. welsh": only plain names
+                k = i
+                while k < j and self._cued_name(tokens[k], _initial_before(text, tokens, k)):
+                    k += 1
+                if k < j or not self._census_run(tokens[i:j]):
+                    continue
             if j > i:
                 found.append((i, j, 0.95))
+                while lower_case == "title" and (k := self._and_name(text, tokens, j)) > j:  # "Dr. Lee and Okafor"
+                    found.append((j + 1, k, 0.85))
+                    j = k
         for m in _POSTNOMINAL.finditer(text):
             j = bisect_left(starts, m.start())
             i = j
@@ -130,6 +159,21 @@ class NameRecognizer:
                 i -= 1
             if i < j:
                 found.append((i, j, 0.9))
+        for cue in _cues(text):
+            j = bisect_left(starts, cue)
+            i = j
+            while i > 0 and j - i < 3 and self._cued_name(tokens[i - 1], _initial_before(text, tokens, i - 1)) and (
+                _joined(text, tokens[i - 1], tokens[i].start) if i < j else tokens[i - 1].end == cue
+            ):
+                i -= 1
+            if i < j and self._census_run(tokens[i:j]):
+                found.append((i, j, 0.85))
+        for m in _SPEAKER.finditer(text):  # "Emily reports that ...": a first name at a sentence start
+            word = m["name"].lower()
+            if self._is_first_name(word) and word not in self._lists.keep and word not in STOPWORDS \
+                    and _word_zipf(word) < _COMMON_WORD:
+                k = bisect_left(starts, m.start("name"))
+                found.append((k, k + 1, 0.8))
         for m in _FAMILY.finditer(text):  # "KEEP ROMERO FAMILY AWARE"
             word = m["name"].lower()
             if m["name"][0].isupper() and word in self._lists.last and word not in self._lists.keep \
@@ -212,6 +256,42 @@ class NameRecognizer:
             return tok.capitalised or _word_zipf(lower) < _COMMON_WORD
         return _word_zipf(lower) < (_COMMON_WORD if lenient else _RARE_WORD if tok.capitalised else 3.0)
 
+    def _census_run(self, run: list[_Token]) -> bool:
+        """At least one word of the run is a census name that is no keep-list word."""
+        return any(len(t.text) > 2 and self._is_name_word(t.lower) and t.lower not in self._lists.keep
+                   for t in run)
+
+    def _cued_name(self, tok: _Token, initial_before: bool = False) -> bool:
+        """A word next to a cue ("aware", ", rn", "per", "NP"): an initial, a census first name, a rare
+        word, or (after an initial: "E. WELSH") a census surname, none of them common words."""
+        if len(tok.text) == 1:
+            return tok.text.isalpha()
+        lower = tok.lower
+        if lower in STOPWORDS or lower in _CREDENTIALS or lower in self._lists.keep or len(lower) < 3:
+            return False  # two letters: an abbreviation ("HO aware")
+        score = _word_zipf(lower)
+        if score < _RARE_WORD:
+            return True
+        if self._is_first_name(lower) or initial_before and self._is_name_word(lower):
+            return score < _COMMON_WORD
+        return False
+
+    def _and_name(self, text: str, tokens: list[_Token], j: int) -> int:
+        """End index of a name joined by "and" to the name that ends before token j, or j."""
+        if j >= len(tokens) - 1 or tokens[j].lower not in ("and", "&"):
+            return j
+        m = _AND.match(text, tokens[j - 1].end)
+        if m is None or m.end() != tokens[j + 1].start:
+            return j
+        tok, lower = tokens[j + 1], tokens[j + 1].lower
+        if not tok.capitalised or len(lower) < 3 or lower in self._lists.keep or lower in STOPWORDS:
+            return j
+        if self._is_name_word(lower) and _word_zipf(lower) < _COMMON_WORD or (
+            not tok.text.isupper() and _word_zipf(lower) < 3.0
+        ):
+            return j + 2
+        return j
+
     def _last_first(self, m: re.Match[str]) -> bool:
         last, first = m["last"], m["first"]
         if not (last[0].isupper() and first[0].isupper()) or (m["initial"] and not m["initial"].isupper()):
@@ -290,6 +370,26 @@ def _joined(text: str, left: _Token, right_start: int, allow_comma: bool = False
     if allow_comma and gap in (", ", ","):
         return True
     return gap in (" ", "\t")
+
+
+def _cues(text: str) -> list[int]:
+    """Where a name must end for a cue after it: before " aware", ", rn", " (daughter)"."""
+    ends = []
+    for m in _AWARE.finditer(text):
+        gap = _AWARE_GAP.search(text, max(0, m.start() - 8), m.start())
+        if gap is not None:
+            ends.append(gap.start())
+    for m in _LOWER_POSTNOMINAL.finditer(text):
+        if m.start() and not text[m.start() - 1].isalpha():
+            ends.append(len(text[: m.start()].rstrip(" \t,")))
+    for m in _RELATIVE_AFTER.finditer(text):
+        ends.append(len(text[: m.start()].rstrip(" \t")))
+    return ends
+
+
+def _initial_before(text: str, tokens: list[_Token], k: int) -> bool:
+    """Is token k preceded by an initial ("E. Welsh", "e welsh")?"""
+    return k > 0 and len(tokens[k - 1].text) == 1 and _joined(text, tokens[k - 1], tokens[k].start)
 
 
 def _line_around(text: str, position: int) -> tuple[int, int]:

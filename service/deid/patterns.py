@@ -1,4 +1,5 @@
-"""Pattern recognizers for radiology text: dates, identifiers, phones, addresses, institutions, ages.
+"""Pattern recognizers for radiology text: dates, identifiers, phones, addresses, institutions, ages,
+and US city names from a gazetteer (`places.cities`).
 
 Each is a function text -> list[Span]. They are plain regexes with a cheap guard (no digit in the
 text, no date), so the common report costs a few microseconds per recognizer.
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from service.deid.dates import find_dates
 from service.deid.lexicon import name_lists
+from service.deid.places import cities
 from service.deid.spans import EntityType, Span
 
 Recognizer = Callable[[str], list[Span]]
@@ -223,5 +225,5 @@ def ages(text: str) -> list[Span]:
 
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
-    dates, identifiers, ssns, phones, urls, addresses, institutions, ages,
+    dates, identifiers, ssns, phones, urls, addresses, institutions, ages, cities,
 )

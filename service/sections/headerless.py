@@ -35,7 +35,8 @@ _FINDINGS = re.compile(
     r"sternotomy|degenerative|interstitial|markings|lucency|calcifi)"
 )
 _IMPRESSION = re.compile(
-    r"(?i)\b(?:no acute|acute (?:cardio|pulmon|disease|process|abnormal)|negative|normal (?:chest|study|exam|radiograph)"
+    r"(?i)\b(?:no acute|acute (?:cardio|pulmon|disease|process|abnormal)|negative"
+    r"|normal (?:chest|study|exam|radiograph)"
     r"|unremarkable (?:chest|study|exam)|impression|likely|consistent with|suggest|compatible with|concerning for"
     r"|recommend|stable (?:chest|exam|appearance)|no (?:evidence of )?(?:active|significant)|improv|worsen"
     r"|resolv|unchanged|interval)"

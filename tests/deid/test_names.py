@@ -69,3 +69,38 @@ def test_clinical_words_eponyms_and_common_words_are_kept(names: NameRecognizer,
 )
 def test_names_in_notes_and_headers(names: NameRecognizer, text: str, expected: list[str]) -> None:
     assert _found(names, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("INR 3.2. T. OKAFOR AWARE. WILL RECHECK", ["T. OKAFOR"]),
+        ("Potassium repleted, Dr. Lindqvist and Abernethy aware.", ["Lindqvist", "Abernethy"]),
+        ("DRS HALVORSEN AND PETRAKIS AT BEDSIDE", ["HALVORSEN", "PETRAKIS"]),
+        ("vent weaned as tolerated. b. castellano rrt\n", ["b. castellano"]),
+        ("plan reviewed with team.\ndolores fairweather, rn\n", ["dolores fairweather"]),
+        ("SOCIAL: GRETCHEN MALINOWSKI (NIECE) IS CONTACT PERSON", ["GRETCHEN MALINOWSKI"]),
+        ("COPING: BROTHER,DESMOND HAS CALLED", ["DESMOND"]),
+        ("Son visited this evening. Harriet reports that pt ate well.", ["Harriet"]),
+        ("Lasix held, NP Rosalind ordered repeat labs.", ["Rosalind"]),
+        ("Heparin held per Kowalczyk until INR results.", ["Kowalczyk"]),
+    ],
+)
+def test_names_before_cues_and_after_roles(names: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert _found(names, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MD AWARE. TEAM AWARE. FAMILY AWARE OF PLAN.",
+        "Resident aware of low urine output; house staff aware.",
+        "Dressing changed per protocol, meds given per rectum, diet per speech.",
+        "PA and lateral chest radiographs. PA Radiograph shows clear lungs.",
+        "Pt reports pain. Patient states she is tired. Daughter called.",
+        "seen by the oncoming rn, pt aware of plan",
+        "Wife (caregiver) at bedside; son, daughter updated.",
+    ],
+)
+def test_cues_alone_find_no_name(names: NameRecognizer, text: str) -> None:
+    assert _found(names, text) == []
