@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from service.deid.dates import shift_date_text
@@ -45,6 +45,12 @@ class Deidentifier:
         self.detector = detector
         self.hasher = KeyedHasher(secret)
         self.surrogates = Surrogates(self.hasher)
+        s = self.surrogates
+        self._by_type: dict[EntityType, Callable[[str], str]] = {
+            EntityType.PERSON: s.person, EntityType.ORGANIZATION: s.institution, EntityType.LOCATION: s.location,
+            EntityType.ADDRESS: s.street, EntityType.EMAIL: s.email, EntityType.URL: s.url, EntityType.IP: s.ip,
+            EntityType.AGE: s.age,
+        }
 
     def patient(self, patient_key: str) -> PatientContext:
         return PatientContext.for_patient(self.hasher, patient_key)
@@ -78,26 +84,8 @@ class Deidentifier:
         return DeidResult("".join(pieces), entities, replacements)
 
     def surrogate(self, kind: EntityType, value: str, patient: PatientContext) -> str:
-        s = self.surrogates
         if kind is EntityType.DATE:
             shifted = shift_date_text(value, patient.date_offset_days)
-            return shifted if shifted is not None else s.identifier(value)
-        if kind is EntityType.PERSON:
-            return s.person(value)
-        if kind is EntityType.ORGANIZATION:
-            return s.institution(value)
-        if kind is EntityType.LOCATION:
-            return s.location(value)
-        if kind is EntityType.ADDRESS:
-            return s.street(value)
-        if kind is EntityType.EMAIL:
-            return s.email(value)
-        if kind is EntityType.URL:
-            return s.url(value)
-        if kind is EntityType.IP:
-            return s.ip(value)
-        if kind is EntityType.AGE:
-            return s.age(value)
-        return s.identifier(value)  # ID, PHONE, SSN: same format, consistent digits
-
-
+            return shifted if shifted is not None else self.surrogates.identifier(value)
+        # ID, PHONE and SSN (and anything else) keep their format with consistent characters.
+        return self._by_type.get(kind, self.surrogates.identifier)(value)
