@@ -31,14 +31,19 @@ def patient_key(record: InputRecord) -> str:
 
 def resolve_backend(settings: Settings) -> Backend | None:
     """The backend the settings ask for, or None for rules only. `auto` takes vLLM when it is
-    installed and its model built, and otherwise no LLM at all (with a warning)."""
+    installed, its model built and the model's profile allows automatic use; otherwise no LLM."""
     if settings.route == "rules":
         return None
     name = settings.backend
     if name == "auto":
-        if not (VllmBackend.is_available and (load_profile(settings.model).local_path / "config.json").is_file()):
+        profile = load_profile(settings.model)
+        if not profile.use_in_auto:
+            log.info("model %s is not used automatically (it sections worse than the rules); reports without "
+                     "clear headers get the heuristic split. Choose --backend vllm or openai for an LLM", profile.name)
+            return None
+        if not (VllmBackend.is_available and (profile.local_path / "config.json").is_file()):
             log.warning("no LLM available (vLLM or its model missing): reports without clear headers get the "
-                        "rules result; install radprep[cpu] and build a model, or choose --backend openai")
+                        "heuristic split; install radprep[cpu] and build a model, or choose --backend openai")
             return None
         name = "vllm"
     return create_backend(name, model=settings.model, openai=settings.openai)

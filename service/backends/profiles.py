@@ -31,6 +31,10 @@ class ModelProfile(BaseModel):
     gpu_memory_utilization: float = 0.85
     enforce_eager: bool = True
     source: dict[str, str] = Field(default_factory=dict, description="how models/build_model.py makes the folder")
+    use_in_auto: bool = Field(
+        default=True,
+        description="may `--backend auto` pick this model? false for models that section worse than the rules",
+    )
 
     @property
     def local_path(self) -> Path:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.spans import EntityType, Span
@@ -15,6 +17,25 @@ from service.errors import ConfigError, DependencyError
 
 # Presidio's email recognizer pulls in tldextract, which fetches a suffix list unless told not to.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+@contextmanager
+def _without_torch() -> Iterator[None]:
+    """Import spaCy and Presidio as if torch and transformers were absent.
+
+    Neither is needed here (spaCy's small model runs on numpy), but with the `cpu` extra installed,
+    thinc and Presidio import them eagerly: ~10 s of start-up for nothing. Modules already imported
+    (say, by the vLLM backend) are left alone, and the hiding ends with the import.
+    """
+    hidden = [name for name in ("torch", "transformers") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
 
 _PHONE_HINT = re.compile(r"\+\d|(?:\d[^\w\n]{0,2}){10}")
 _SPACY_LABELS = {
@@ -42,7 +63,8 @@ class SpacyNer:
 
     def __init__(self, model: str) -> None:
         try:
-            import spacy
+            with _without_torch():
+                import spacy
         except ImportError as exc:  # pragma: no cover - spacy is a core dependency
             raise DependencyError("spaCy is not installed: run `pip install radprep`") from exc
         try:
@@ -82,11 +104,12 @@ class PresidioContacts:
 
     def __init__(self) -> None:
         try:
-            from presidio_analyzer.predefined_recognizers import (
-                EmailRecognizer,
-                IpRecognizer,
-                PhoneRecognizer,
-            )
+            with _without_torch():
+                from presidio_analyzer.predefined_recognizers import (
+                    EmailRecognizer,
+                    IpRecognizer,
+                    PhoneRecognizer,
+                )
         except ImportError as exc:  # pragma: no cover - presidio is a core dependency
             raise DependencyError("presidio-analyzer is not installed: run `pip install radprep`") from exc
         self._email = EmailRecognizer()
