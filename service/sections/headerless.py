@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from service.sections.headers import find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, split_units
@@ -50,12 +51,19 @@ _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
 _STATES = ("none_before", *SECTION_NAMES, "none_after")
+_HEADER_GROUPS = ("line", "inline", "upper")  # find_headers groups of known section aliases
 
 
 def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> SectionResult:
-    """The rules result, or the heuristic split when the report has no headers at all."""
+    """The rules result, or the heuristic split when the report has no headers at all.
+
+    A report with headers of other sections only (EXAM, TECHNIQUE, ...) keeps the rules result: its
+    text is titles and technique, not sections without their headers.
+    """
     result = (rules or RulesSectioner()).split(text)
-    return split_headerless(text) if "no_headers" in result.reasons else result
+    if "no_headers" in result.reasons and not any(hit[0] in _HEADER_GROUPS for hit in find_headers(text)):
+        return split_headerless(text)
+    return result
 
 
 def split_headerless(text: str) -> SectionResult:
