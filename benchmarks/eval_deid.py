@@ -300,10 +300,15 @@ def _score_date(sc: DeidScore, rep: pi.Report, g: pi.GoldSpan, out: str) -> None
     if not same:
         sc.format_misses[(g.fmt, g.text, out)] += 1
     if new is not None and g.date is not None and g.fmt in pi.FULL_DATE_FORMATS:
-        delta = (new - g.date).days
         if "{yy}" in pi.DATE_FORMATS[g.fmt]:  # a 2-digit year names no century: take the nearest one
-            delta = min((delta + k for k in (-36525, -36524, 0, 36524, 36525)), key=abs)
-        sc.shifts[rep.patient_id].add(delta)
+            candidates = []
+            for years in (-100, 0, 100):
+                try:
+                    candidates.append(new.replace(year=new.year + years))
+                except ValueError:  # 29 February in a year without one
+                    continue
+            new = min(candidates, key=lambda c: abs((c - g.date).days))
+        sc.shifts[rep.patient_id].add((new - g.date).days)
 
 
 # ---------------------------------------------------------------------------------------------
