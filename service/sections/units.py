@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from service.sections.headers import find_headers
+
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or bracket, except
 # after an abbreviation ("Dr. Smith") or a list number ("1. Mild edema").
 _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9(\[])")
@@ -24,14 +26,17 @@ class Unit:
 
 
 def split_units(text: str) -> list[Unit]:
+    """Lines, cut at sentence ends and before section headers inside a line
+    ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers."""
     units: list[Unit] = []
     for line in re.finditer(r"[^\r\n]+", text):
+        cuts = {line.start() + brk.end() for brk in _SENTENCE_END.finditer(line.group())
+                if not _NO_BREAK_BEFORE.search(line.group()[: brk.start()])}
+        cuts |= {line.start() + hit[2] for hit in find_headers(line.group()) if hit[0] in ("inline", "upper")}
         start = line.start()
-        for brk in _SENTENCE_END.finditer(line.group()):
-            if _NO_BREAK_BEFORE.search(line.group()[: brk.start()]):
-                continue
-            _append(units, text, start, line.start() + brk.start())
-            start = line.start() + brk.end()
+        for cut in sorted(c for c in cuts if line.start() < c < line.end()):
+            _append(units, text, start, cut)
+            start = cut
         _append(units, text, start, line.end())
     return units
 

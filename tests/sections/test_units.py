@@ -22,3 +22,10 @@ def test_units_cover_every_non_blank_character_in_order(text: str) -> None:
     assert "".join(text.split()) == "".join(covered.split())
     assert all(a.end <= b.start for a, b in zip(units, units[1:], strict=False))
     assert all(text[u.start : u.end] == text[u.start : u.end].strip() != "" for u in units)
+
+
+def test_headers_inside_a_line_start_a_new_unit() -> None:
+    text = "INDICATION: Cough COMPARISON: None FINDINGS: Clear. IMPRESSION: Normal."
+    assert numbered(text, split_units(text)).splitlines() == [
+        "[1] INDICATION: Cough", "[2] COMPARISON: None", "[3] FINDINGS: Clear.", "[4] IMPRESSION: Normal.",
+    ]
