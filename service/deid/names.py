@@ -48,11 +48,20 @@ _RELATIVE_WORD = (
 _RELATIVE = rf"{_RELATIVE_WORD}(?:'s)?(?:[ \t]*,)?"
 # A role or "per" before a name ("NP Carol", "house staff mary souza", "per Douglass"): only a census name.
 _ROLE = (
-    r"(?i:np|rn|rrt|crna|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
+    r"(?i:(?:(?:referring|ordering|attending|covering|on-call|primary|treating|consulting|admitting|reading"
+    r"|interpreting|requesting)[ \t]+)?(?:physician|provider|doctor|clinician|radiologist|surgeon|hospitalist"
+    r"|nurse|practitioner|technologist)(?:[ \t]*,)?"
+    r"|np|rn|rrt|crna|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
     r"|nurse[ \t]+practitioner|physician[ \t]+assistant)[ \t]+"
 )
 _ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}$")
 _IS_ROLE = re.compile(rf"\b{_ROLE}$")
+# A clinical role noun ("ordering provider Robert Brown", "referring physician, John Smith"): a strong
+# cue, so any capitalised run with a census name counts, common names included.
+_STRONG_ROLE = re.compile(
+    r"(?i:physician|provider|doctor|clinician|radiologist|surgeon|hospitalist|practitioner|technologist)"
+    r"(?:[ \t]*,)?[ \t]+$"
+)
 _IS_LABEL = re.compile(rf"(?:^|\b){_LABEL}")
 _IS_RELATIVE = re.compile(rf"\b{_RELATIVE}")
 _TRIGGER = re.compile(
@@ -62,7 +71,7 @@ _TRIGGER = re.compile(
 )
 _POSTNOMINAL = re.compile(
     r",?[ \t]*(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
-    r"|CRT|RRT|LPN|CNA|MSW|LICSW)\b"
+    r"|CRT|RRT|LPN|CNA|MSW|LICSW)(?![A-Za-z])"
 )
 # Cues after a name: "E. WELSH AWARE", "irene snell, rn", "URSLA MORETTI (DAUGHTER)". Each regex starts
 # with a literal or a small class, so it scans fast; the gap back to the name is checked in Python.
@@ -75,6 +84,15 @@ _SPEAKER = re.compile(
     r"(?:^|[.!?;|][ \t]*)(?P<name>[A-Z][a-z]+)[ \t]+(?:reports|reported|states|stated|says|said|called|phoned"
     r"|verbalizes|verbalized|wishes|requests|requested|asked|agrees|agreed|understands|visited|updated)\b",
     re.MULTILINE,
+)
+# "John Smith was notified": a name right before a notification verb.
+_NOTIFIED = re.compile(
+    r"(?P<name>(?:[^\W\d_][\w'’\-]*\.?[ \t]+){1,3}?)(?i:was|were|has[ \t]+been|had[ \t]+been)[ \t]+"
+    r"(?i:notified|informed|called|paged|contacted|updated|told|telephoned|made[ \t]+aware)\b"
+)
+_ROLE_WORDS = frozenset(
+    "physician provider doctor clinician radiologist surgeon hospitalist nurse practitioner technologist "
+    "resident fellow attending assistant team staff".split()
 )
 _FAMILY = re.compile(rf"\b(?P<name>{_NAME_WORD})[ \t]+(?i:family)\b")
 _SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MULTILINE)
@@ -139,7 +157,10 @@ class NameRecognizer:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
             j = self._extend(text, tokens, i, lower_case, after_label=after_label)
-            if j > i and _IS_ROLE.search(trigger):  # "NP Carol", "per e. welsh": only plain names
+            strong_role = bool(_STRONG_ROLE.search(trigger))
+            if strong_role and not (all(t.capitalised for t in tokens[i:j]) and self._census_run(tokens[i:j])):
+                continue
+            if j > i and not strong_role and _IS_ROLE.search(trigger):  # "NP Carol", "per e. welsh": plain names
                 k = i
                 while k < j and self._cued_name(tokens[k], _initial_before(text, tokens, k)):
                     k += 1
@@ -174,6 +195,12 @@ class NameRecognizer:
                     and _word_zipf(word) < _COMMON_WORD:
                 k = bisect_left(starts, m.start("name"))
                 found.append((k, k + 1, 0.8))
+        for m in _NOTIFIED.finditer(text):  # "John Smith was notified"
+            i, j = bisect_left(starts, m.start("name")), bisect_left(starts, m.end("name"))
+            while i < j and not self._name_like(tokens[i], "never"):
+                i += 1  # "The patient" / "Findings" are not names; the name is the capitalised tail
+            if i < j and all(self._name_like(t, "never") for t in tokens[i:j]):
+                found.append((i, j, 0.85))
         for m in _FAMILY.finditer(text):  # "KEEP ROMERO FAMILY AWARE"
             word = m["name"].lower()
             if m["name"][0].isupper() and word in self._lists.last and word not in self._lists.keep \
@@ -239,7 +266,7 @@ class NameRecognizer:
         if len(text) == 1:
             return text.isupper()
         lower = tok.lower
-        if lower in _CREDENTIALS:
+        if lower in _CREDENTIALS or lower in _ROLE_WORDS:
             return False
         if lower in STOPWORDS and not (after_trigger and tok.capitalised and self._is_first_name(lower)):
             return False

@@ -41,6 +41,7 @@ _PHONE_LABEL = re.compile(
     r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*(?:#|:|no\.?|number)?[ \t]*(?:at[ \t]+)?"
     r"(?P<num>\(?\d[\d\-. ()]{2,14}\d)(?![\w])"
 )
+_SHORT_NUMBER_LABEL = re.compile(r"(?i)(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|\bx|#)\W*$")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
 _STATE_NAMES = (
     "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho"
@@ -150,7 +151,10 @@ def phones(text: str) -> list[Span]:
     found = _spans(_PHONE, text, EntityType.PHONE, 0, 0.9)
     for m in _PHONE_LABEL.finditer(text):
         digits = sum(ch.isdigit() for ch in m["num"])
-        if 4 <= digits <= 15:
+        # A pager or extension may be 4 digits; after "phone", "tel", "fax" 4 digits are a time ("at 0900"),
+        # 5 an internal extension ("phone 83554").
+        short_ok = _SHORT_NUMBER_LABEL.search(m.group()[: m.start("num") - m.start()]) is not None
+        if (4 if short_ok else 5) <= digits <= 15:
             found.append(Span(EntityType.PHONE, m.start("num"), m.end("num"), 0.8, "phone:label"))
     return found
 

@@ -104,3 +104,28 @@ def test_names_before_cues_and_after_roles(names: NameRecognizer, text: str, exp
 )
 def test_cues_alone_find_no_name(names: NameRecognizer, text: str) -> None:
     assert _found(names, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The findings were communicated to the referring physician, John Smith, at 10:45.", ["John Smith"]),
+        ("Findings called to ordering provider Robert Brown at 14:20.", ["Robert Brown"]),
+        ("Case reviewed with attending radiologist James Williams.", ["James Williams"]),
+        ("John Smith was notified of the results.", ["John Smith"]),
+        ("I have personally reviewed the images. James Davis, M.D.", ["James Davis"]),
+        ("The patient was notified. Findings were called to the ordering physician.", []),
+        ("Recommend follow-up with primary care physician. Clinical correlation is recommended.", []),
+    ],
+)
+def test_common_names_after_clinical_roles_and_before_notification_verbs(
+    names: NameRecognizer, text: str, expected: list[str]
+) -> None:
+    assert _found(names, text) == expected
+
+
+def test_a_time_after_phone_is_not_a_phone_number_but_a_pager_is() -> None:
+    from service.deid import patterns
+
+    text = "Reported via phone at 0900; pager 4-1234, ext 5521."
+    assert [text[s.start : s.end] for s in patterns.phones(text)] == ["4-1234", "5521"]
