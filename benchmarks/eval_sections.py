@@ -30,7 +30,6 @@ import argparse
 import dataclasses
 import json
 import random
-import re
 import sys
 import textwrap
 import time
@@ -42,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.backends import Backend, Usage, create_backend
+from service.compare import token_f1
 from service.errors import RadprepError
 from service.sections import SECTION_NAMES
 from service.sections.router import CONFIDENT, Route, RouteStats, Sectioned, SectionRouter
@@ -161,22 +161,6 @@ LAYOUTS: dict[str, Layout] = {
     "run_on_line": run_on,
     HEADERLESS: headerless,
 }
-
-_TOKEN_RE = re.compile(r"\w+")
-
-
-def token_f1(gold: str | None, predicted: str | None) -> float:
-    gold_tokens = Counter(_TOKEN_RE.findall((gold or "").lower()))
-    predicted_tokens = Counter(_TOKEN_RE.findall((predicted or "").lower()))
-    if not gold_tokens or not predicted_tokens:
-        return float(gold_tokens == predicted_tokens)
-    common = sum((gold_tokens & predicted_tokens).values())
-    if not common:
-        return 0.0
-    precision = common / sum(predicted_tokens.values())
-    recall = common / sum(gold_tokens.values())
-    return 2 * precision * recall / (precision + recall)
-
 
 def render(reports: Sequence[dict[str, str]], layout_name: str) -> tuple[list[str], list[Gold]]:
     """Each report's text in one layout, and its gold sections (upper-cased for `all_caps`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,13 @@ _TOKEN = re.compile(r"\w+")
 
 def token_f1(a: str | None, b: str | None) -> float:
     """Token-F1 of two section values (lower-cased word tokens); both empty counts as 1.0."""
-    ta, tb = _TOKEN.findall((a or "").lower()), _TOKEN.findall((b or "").lower())
-    if not ta and not tb:
-        return 1.0
+    ta, tb = Counter(_TOKEN.findall((a or "").lower())), Counter(_TOKEN.findall((b or "").lower()))
     if not ta or not tb:
+        return float(ta == tb)
+    common = sum((ta & tb).values())
+    if not common:
         return 0.0
-    counts: dict[str, int] = {}
-    for t in ta:
-        counts[t] = counts.get(t, 0) + 1
-    common = 0
-    for t in tb:
-        if counts.get(t, 0) > 0:
-            counts[t] -= 1
-            common += 1
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(tb), common / len(ta)
+    precision, recall = common / sum(tb.values()), common / sum(ta.values())
     return 2 * precision * recall / (precision + recall)
 
 
