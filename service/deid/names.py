@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -173,20 +174,14 @@ class NameRecognizer:
                     j = k
         for m in _POSTNOMINAL.finditer(text):
             j = bisect_left(starts, m.start())
-            i = j
-            while i > 0 and j - i < 4 and self._name_like(tokens[i - 1], "never", after_trigger=True) and (
-                _joined(text, tokens[i - 1], tokens[i].start) if i < j else tokens[i - 1].end == m.start()
-            ):
-                i -= 1
+            i = _run_before(text, tokens, j, m.start(), 4,
+                            lambda k: self._name_like(tokens[k], "never", after_trigger=True))
             if i < j:
                 found.append((i, j, 0.9))
         for cue in _cues(text):
             j = bisect_left(starts, cue)
-            i = j
-            while i > 0 and j - i < 3 and self._cued_name(tokens[i - 1], _initial_before(text, tokens, i - 1)) and (
-                _joined(text, tokens[i - 1], tokens[i].start) if i < j else tokens[i - 1].end == cue
-            ):
-                i -= 1
+            i = _run_before(text, tokens, j, cue, 3,
+                            lambda k: self._cued_name(tokens[k], _initial_before(text, tokens, k)))
             if i < j and self._census_run(tokens[i:j]):
                 found.append((i, j, 0.85))
         for m in _SPEAKER.finditer(text):  # "Emily reports that ...": a first name at a sentence start
@@ -397,6 +392,18 @@ def _joined(text: str, left: _Token, right_start: int, allow_comma: bool = False
     if allow_comma and gap in (", ", ","):
         return True
     return gap in (" ", "\t")
+
+
+def _run_before(text: str, tokens: list[_Token], j: int, anchor: int, limit: int,
+                accept: Callable[[int], bool]) -> int:
+    """Start index of the run of accepted tokens (at most `limit`) that ends right before token j,
+    the last of them touching `anchor` (a cue's start) and the others joined as one name."""
+    i = j
+    while i > 0 and j - i < limit and accept(i - 1) and (
+        _joined(text, tokens[i - 1], tokens[i].start) if i < j else tokens[i - 1].end == anchor
+    ):
+        i -= 1
+    return i
 
 
 def _cues(text: str) -> list[int]:
