@@ -7,6 +7,7 @@ report text or other PHI (record errors name the line, the id and the field only
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import secrets
@@ -24,6 +25,12 @@ from service.settings import Settings
 log = logging.getLogger("radprep")
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE = 0, 1, 2
+
+# Commands that live beside their subpackage. Each module has `add_parser(commands)`, which adds its
+# subparser and sets `run=<function(args) -> exit status>` as a default; it imports nothing heavy at
+# module level, so `radprep --help` stays fast.
+COMMAND_MODULES = (
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", type=Path, help="second output JSONL")
     compare.add_argument("--json", type=Path, help="also write the figures and disagreeing ids as JSON")
     compare.add_argument("--show", type=int, default=20, help="disagreeing ids to list per section (default 20)")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_parser(commands)
     return parser
 
 
@@ -80,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from service.compare import run_compare
 
             return run_compare(args.a, args.b, args.json, args.show)
+        return int(args.run(args))
     except RadprepError as exc:
         print(f"radprep: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("radprep: interrupted", file=sys.stderr)
         return 130
-    return EXIT_FAILURE  # pragma: no cover - argparse requires a command
 
 
 def _process(args: argparse.Namespace) -> int:
