@@ -3,14 +3,19 @@
     RadprepError                    base; str() never contains report text or other PHI
     ├── ConfigError                 bad or missing settings (e.g. no RADPREP_SECRET)
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
-    │   └── RecordError             one record is invalid; names the record and the field
+    │   ├── RecordError             one record is invalid; names the record and the field
+    │   └── DicomError              one DICOM file cannot be converted; names the file and the field
     ├── DependencyError             an optional engine is not installed (says which extra to install)
     ├── BackendError                an LLM backend failed (engine error, HTTP status, no reply)
-    └── SectionValidationError      an LLM answer is not a valid sectioning of its report
+    ├── SectionValidationError      an LLM answer is not a valid sectioning of its report
+    └── ApiError                    an HTTP request is refused; carries its status and error code
+        ├── OverloadedError         429: the service's queue is full (says when to retry)
+        └── NotReadyError           503: the models are still loading, or failed to load
 
-Third-party errors (pyarrow, json, spaCy, httpx, vLLM) are translated into these at the boundary where they
-are raised (`service.records` for input parsing). Messages carry counts, field names, line numbers
-and types only, so they are safe to log and to show in HTTP error bodies.
+Third-party errors (pyarrow, json, spaCy, httpx, vLLM, pydicom) are translated into these at the boundary
+where they are raised (`service.records` for input parsing, `service.dataset.dicom` for DICOM files).
+Messages carry counts, field names, line numbers and types only, so they are safe to log and to show in
+HTTP error bodies.
 """
 
 from __future__ import annotations
@@ -44,6 +49,20 @@ class RecordError(InputError):
         super().__init__(f"{label}: field '{field}': {problem}")
 
 
+class DicomError(InputError):
+    """One DICOM file cannot be converted (truncated, no pixel data, compressed without a decoder, ...).
+
+    `file` is the file's path relative to the input folder, `field` the DICOM keyword at fault (or
+    "<file>"), `problem` a PHI-free description: never a tag value.
+    """
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        self.file = file
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{file}: {field}: {problem}")
+
+
 class DependencyError(RadprepError):
     """An optional dependency is missing; the message names the extra to install."""
 
@@ -58,3 +77,35 @@ class SectionValidationError(RadprepError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"invalid section answer: {reason}")
+
+
+class ApiError(RadprepError):
+    """An HTTP request that cannot be served. The FastAPI handler turns it into the stable error body
+    `{"error": {"code", "message", "field", "record_id", "request_id"}}` with `status`."""
+
+    status: int = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None, field: str | None = None,
+                 record_id: str | None = None, retry_after: int | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.field = field
+        self.record_id = record_id
+        self.retry_after = retry_after
+        if status is not None:
+            self.status = status
+        super().__init__(message)
+
+
+class OverloadedError(ApiError):
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("overloaded", "too many reports waiting; retry later", retry_after=retry_after)
+
+
+class NotReadyError(ApiError):
+    status = 503
+
+    def __init__(self, message: str = "models are loading", retry_after: int | None = 5) -> None:
+        super().__init__("not_ready", message, retry_after=retry_after)

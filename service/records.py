@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,15 @@ class InputRecord:
     metadata: dict[str, str | int | float | None] = field(default_factory=dict)
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def field_label(name: str) -> str:
+    """A field name as errors may show it: names like identifiers as they are; any other key (it could
+    be a value put in the wrong place, e.g. a patient's name) as a placeholder."""
+    return name if _IDENTIFIER.match(name) else "<unnamed field>"
+
+
 def _type_name(value: object) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), type(value).__name__
@@ -46,7 +56,8 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
     shown_id = record_id if isinstance(record_id, str) and 0 < len(record_id) <= MAX_ID_CHARS else None
     unknown = sorted(str(k) for k in raw if k not in RECORD_FIELDS)
     if unknown:
-        raise RecordError(where, unknown[0], f"unknown field (allowed: {', '.join(RECORD_FIELDS)})", shown_id)
+        allowed = ", ".join(RECORD_FIELDS)
+        raise RecordError(where, field_label(unknown[0]), f"unknown field (allowed: {allowed})", shown_id)
     if record_id is None or record_id == "":
         raise RecordError(where, "id", "required", None)
     if not isinstance(record_id, str):
@@ -74,7 +85,7 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
         raise RecordError(where, "metadata", f"expected an object, got {_type_name(metadata)}", record_id)
     for key, value in metadata.items():
         if key not in METADATA_FIELDS:
-            raise RecordError(where, f"metadata.{key}", "unknown metadata field", record_id)
+            raise RecordError(where, f"metadata.{field_label(key)}", "unknown metadata field", record_id)
         if value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
             raise RecordError(where, f"metadata.{key}", f"expected a string or number, got {_type_name(value)}",
                               record_id)

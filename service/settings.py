@@ -5,11 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.backends.openai import OpenAISettings
 from service.errors import ConfigError
+
+
+class ApiSettings(BaseModel):
+    """`radprep serve` (environment RADPREP_API__PORT, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="address to bind; not loopback needs RADPREP_API_KEYS")
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="server processes, each with its own models")
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="larger request bodies get 413")
+    max_batch: int = Field(default=64, ge=1, le=10_000, description="records per POST /v1/reports/batch")
+    max_queue: int = Field(default=1024, ge=1, description="reports waiting or in work before 429")
+    timeout_s: float = Field(default=30.0, gt=0, description="per request; past it the answer is 504")
+    batch_wait_ms: float = Field(default=2.0, ge=0, description="how long the batcher waits to fill a batch")
 
 
 class Settings(BaseSettings):
@@ -46,6 +61,14 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = Field(default=None, description="folder of prompt files (default: prompts/)")
     model: str = Field(default="smollm2-135m", description="model profile: a name in models/ or a .toml path")
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    api_keys: SecretStr | None = Field(
+        default=None, description="comma-separated keys for the HTTP service; none: it binds to loopback only"
+    )
+
+    def api_key_list(self) -> list[str]:
+        raw = self.api_keys.get_secret_value() if self.api_keys is not None else ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
 
     def secret_bytes(self) -> bytes:
         if self.secret is None or not self.secret.get_secret_value():

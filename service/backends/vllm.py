@@ -67,6 +67,10 @@ class VllmBackend:
                 raise BackendError(f"vLLM engine failed to start ({type(exc).__name__})") from exc
         return self._llm
 
+    def start(self) -> None:
+        """Start the engine now (a server does at start-up) rather than at the first `complete`."""
+        self._engine()
+
     def close(self) -> None:
         """Stop the engine's worker processes (they also stop when this process exits)."""
         if self._llm is not None:

@@ -1,0 +1,397 @@
+"""The FastAPI service: POST a raw report, get the de-identified sections (the same JSON as a line of
+`radprep process` output).
+
+    POST /v1/reports          one record → one report
+    POST /v1/reports/batch    {"records": [...]} → {"results": [...]}, per-record errors in place
+    GET  /healthz /readyz     liveness; readiness (503 while the models load)
+    GET  /metrics             Prometheus
+    GET  /docs /openapi.json  the contract
+
+Every error, from a bad body to an unknown path, has the body
+`{"error": {"code", "message", "field", "record_id", "request_id"}}`; messages name fields and
+counts, never report text. Logs carry the method, the route template, the status and the latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import __version__
+from service.api import schemas
+from service.api.batcher import Batcher
+from service.api.metrics import Metrics
+from service.errors import ApiError, BackendError, NotReadyError, RadprepError, RecordError
+from service.pipeline import Pipeline
+from service.records import InputRecord, field_label, validate
+from service.settings import Settings
+
+log = logging.getLogger("radprep.api")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_bearer = HTTPBearer(auto_error=False, description="an API key from RADPREP_API_KEYS")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key from RADPREP_API_KEYS")
+
+
+class ServiceState:
+    """What the app holds: settings, the pipeline once loaded, the batcher, the metrics."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.metrics = Metrics()
+        self.batcher: Batcher | None = None
+        self.load_error: str | None = None
+        self.keys = [key.encode() for key in settings.api_key_list()]
+
+    def process(self, records: list[InputRecord]) -> list[dict[str, Any]]:
+        """Runs in the batcher's worker thread."""
+        assert self.pipeline is not None
+        before = copy.deepcopy(self.pipeline.router.stats)
+        outputs = self.pipeline.process(records)
+        self.metrics.observe_sections(before, self.pipeline.router.stats)
+        return outputs
+
+    def on_batch(self, size: int, seconds: float) -> None:
+        self.metrics.batch_reports.observe(size)
+        self.metrics.batch_seconds.observe(seconds)
+
+    def ready(self) -> Batcher:
+        if self.batcher is None or self.pipeline is None:
+            if self.load_error is not None:
+                raise NotReadyError(f"models failed to load ({self.load_error})", retry_after=None)
+            raise NotReadyError()
+        return self.batcher
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.radprep
+    return state
+
+
+def require_key(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                header_key: Annotated[str | None, Depends(_api_key_header)]) -> None:
+    """With RADPREP_API_KEYS set, every /v1 and /metrics request needs one of the keys."""
+    state = _state(request)
+    if not state.keys:
+        return
+    given = (bearer.credentials if bearer is not None else header_key or "").encode()
+    if not any(secrets.compare_digest(given, key) for key in state.keys):
+        raise ApiError("unauthorized", "missing or unknown API key (Authorization: Bearer KEY or X-API-Key)",
+                       status=401)
+
+
+# -- request bodies ----------------------------------------------------------------------------------
+async def read_json(request: Request, limit: int) -> object:
+    """The decoded JSON body, refusing (before reading it all) a body over `limit` bytes."""
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError("unsupported_media_type", "send the body as application/json", status=415)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError("too_large", f"request body over the limit of {limit} bytes", status=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError("too_large", f"request body over the limit of {limit} bytes", status=413)
+    if not body.strip():
+        raise ApiError("empty_body", "the request body is empty; send a JSON object", status=400)
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError("invalid_encoding", "the request body is not valid UTF-8", status=400) from None
+    except json.JSONDecodeError as exc:
+        raise ApiError("invalid_json", f"invalid JSON at line {exc.lineno} column {exc.colno}", status=400) from None
+
+
+def _record_error(exc: RecordError) -> ApiError:
+    return ApiError("invalid_record", str(exc), status=422, field=exc.field, record_id=exc.record_id)
+
+
+def _record_error_item(exc: RecordError) -> dict[str, Any]:
+    return {"status": "error", "error": {"code": "invalid_record", "message": str(exc), "field": exc.field,
+                                         "record_id": exc.record_id, "where": exc.where}}
+
+
+async def _run(state: ServiceState, records: list[InputRecord]) -> list[dict[str, Any]]:
+    batcher = state.ready()
+    try:
+        return await asyncio.wait_for(batcher.submit(records), state.settings.api.timeout_s)
+    except TimeoutError:
+        state.metrics.reports.labels("failed").inc(len(records))
+        raise ApiError("timeout", f"not answered within {state.settings.api.timeout_s:g} s", status=504,
+                       retry_after=batcher.retry_after()) from None
+
+
+# -- errors --------------------------------------------------------------------------------------------
+def error_response(request: Request, status: int, code: str, message: str, *, field: str | None = None,
+                   record_id: str | None = None, retry_after: int | None = None) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    body = {"error": {"code": code, "message": message, "field": field, "record_id": record_id,
+                      "request_id": request_id}}
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    state = getattr(request.app.state, "radprep", None)
+    if state is not None:
+        state.metrics.errors.labels(code).inc()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(request, exc.status, exc.code, exc.message, field=exc.field,
+                              record_id=exc.record_id, retry_after=exc.retry_after)
+
+    @app.exception_handler(BackendError)
+    async def backend_error(request: Request, exc: BackendError) -> JSONResponse:
+        log.error("backend error (%s)", type(exc).__name__)
+        return error_response(request, 502, "backend_error", "the LLM backend failed; retry later", retry_after=5)
+
+    @app.exception_handler(RadprepError)
+    async def radprep_error(request: Request, exc: RadprepError) -> JSONResponse:
+        log.error("request failed: %s", exc)  # RadprepError messages carry no PHI by contract
+        return error_response(request, 500, "internal", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return error_response(request, exc.status_code, code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return error_response(request, 422, "invalid_request", str(first.get("msg", "invalid request")),
+                              field=where or None)
+
+
+# -- the app -------------------------------------------------------------------------------------------
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": schemas.ErrorBody, "description": description} for status, description in {
+        400: "empty body, invalid JSON or encoding", 401: "missing or unknown API key",
+        413: "body over the size limit", 415: "not application/json", 422: "invalid record or body",
+        429: "overloaded: retry after Retry-After seconds", 503: "models not loaded yet",
+        504: "not answered within the request timeout",
+    }.items()
+}
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """The service. Without `pipeline` it loads one (models included) in the background at start-up;
+    /readyz turns 200 when it is ready."""
+    settings = settings or Settings()
+    state = ServiceState(settings, pipeline)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = None if state.pipeline is not None else asyncio.create_task(_load(state))
+        if state.pipeline is not None:
+            _start_batcher(state)
+        try:
+            yield
+        finally:
+            if loader is not None:
+                loader.cancel()
+            if state.batcher is not None:
+                await state.batcher.stop()
+            backend = state.pipeline.backend if state.pipeline is not None else None
+            if backend is not None and hasattr(backend, "close"):
+                backend.close()
+
+    app = FastAPI(title="radprep", version=__version__, lifespan=lifespan,
+                  summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
+                  "findings and impression.")
+    app.state.radprep = state
+    _install_error_handlers(app)
+    app.middleware("http")(_observe)
+    _add_routes(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _start_batcher(state: ServiceState) -> None:
+    api = state.settings.api
+    state.batcher = Batcher(state.process, max_batch=max(api.max_batch, state.settings.batch_size),
+                            max_queue=api.max_queue, wait_s=api.batch_wait_ms / 1000, on_batch=state.on_batch)
+    state.batcher.start()
+    state.metrics.ready.set(1)
+
+
+def _build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
+    pipeline = Pipeline(settings, secret)
+    start = getattr(pipeline.backend, "start", None)  # an in-process engine loads its model now
+    if start is not None:
+        start()
+    return pipeline
+
+
+async def _load(state: ServiceState) -> None:
+    started = time.perf_counter()
+    try:
+        secret = state.settings.secret_bytes()
+        state.pipeline = await asyncio.to_thread(_build_pipeline, state.settings, secret)
+    except asyncio.CancelledError:
+        raise
+    except RadprepError as exc:
+        state.load_error = str(exc)
+        log.error("models failed to load: %s", exc)
+        return
+    except Exception as exc:  # a third-party engine failing to start; its message may be long
+        state.load_error = type(exc).__name__
+        log.error("models failed to load (%s)", type(exc).__name__)
+        return
+    _start_batcher(state)
+    backend = state.pipeline.backend
+    log.info("ready in %.1f s (route %s, backend %s)", time.perf_counter() - started,
+             state.pipeline.router.route, getattr(backend, "name", None))
+
+
+async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Request id, metrics and one log line per request; a crash becomes a 500 with the stable body
+    and only the exception's type in the log."""
+    given = request.headers.get("x-request-id", "")
+    request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    state: ServiceState = request.app.state.radprep
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    except Exception as exc:
+        log.error("unhandled %s (request %s)", type(exc).__name__, request.state.request_id)
+        response = error_response(request, 500, "internal", "internal error")
+    elapsed = time.perf_counter() - started
+    route = request.scope.get("route")
+    path = getattr(route, "path", "unmatched")
+    state.metrics.requests.labels(path, request.method, str(response.status_code)).inc()
+    state.metrics.latency.labels(path).observe(elapsed)
+    response.headers["X-Request-ID"] = request.state.request_id
+    log.info("%s %s %d %.1f ms", request.method, path, response.status_code, elapsed * 1000)
+    return response
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.post("/v1/reports", response_model=schemas.ReportOut, responses=ERROR_RESPONSES,
+              dependencies=[Depends(require_key)], openapi_extra=_body("ReportIn"),
+              summary="De-identify and section one report")
+    async def post_report(request: Request) -> JSONResponse:
+        state = _state(request)
+        raw = await read_json(request, state.settings.api.max_body_bytes)
+        try:
+            record = validate(raw, "body", state.settings.max_text_chars)
+        except RecordError as exc:
+            state.metrics.reports.labels("invalid").inc()
+            raise _record_error(exc) from None
+        [output] = await _run(state, [record])
+        state.metrics.reports.labels("ok").inc()
+        return JSONResponse(output)
+
+    @app.post("/v1/reports/batch", response_model=schemas.BatchOut, responses=ERROR_RESPONSES,
+              dependencies=[Depends(require_key)], openapi_extra=_body("BatchIn"),
+              summary="De-identify and section up to RADPREP_API__MAX_BATCH reports")
+    async def post_batch(request: Request) -> JSONResponse:
+        state = _state(request)
+        raw = await read_json(request, state.settings.api.max_body_bytes)
+        items = _batch_records(raw, state.settings)
+        records = [item for item in items if isinstance(item, InputRecord)]
+        outputs = iter(await _run(state, records))
+        results = []
+        for item in items:
+            if isinstance(item, RecordError):
+                state.metrics.errors.labels("invalid_record").inc()
+                results.append(_record_error_item(item))
+            else:
+                results.append({"status": "ok", "report": next(outputs)})
+        state.metrics.reports.labels("ok").inc(len(records))
+        state.metrics.reports.labels("invalid").inc(len(items) - len(records))
+        return JSONResponse({"results": results})
+
+    @app.get("/healthz", response_model=schemas.Health, summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", response_model=schemas.Ready, responses={503: ERROR_RESPONSES[503]},
+             summary="Readiness: models loaded, reports accepted")
+    async def readyz(request: Request) -> dict[str, Any]:
+        state = _state(request)
+        state.ready()
+        assert state.pipeline is not None
+        backend = state.pipeline.backend
+        return {"status": "ready", "route": state.pipeline.router.route, "backend": getattr(backend, "name", None)}
+
+    @app.get("/metrics", dependencies=[Depends(require_key)], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+                        401: ERROR_RESPONSES[401]}, summary="Prometheus metrics (no PHI)")
+    async def metrics(request: Request) -> Response:
+        state = _state(request)
+        state.metrics.queue.set(state.batcher.pending if state.batcher is not None else 0)
+        return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _batch_records(raw: object, settings: Settings) -> list[InputRecord | RecordError]:
+    if not isinstance(raw, dict):
+        raise ApiError("invalid_request", "expected a JSON object {\"records\": [...]}", status=422)
+    unknown = sorted(str(key) for key in raw if key != "records")
+    if unknown:
+        raise ApiError("invalid_request", "unknown field (allowed: records)", status=422,
+                       field=field_label(unknown[0]))
+    records = raw.get("records")
+    if not isinstance(records, list) or not records:
+        raise ApiError("invalid_request", "expected a non-empty array of records", status=422, field="records")
+    if len(records) > settings.api.max_batch:
+        raise ApiError("too_many_records", f"{len(records)} records, over the limit of {settings.api.max_batch}",
+                       status=422, field="records")
+    items: list[InputRecord | RecordError] = []
+    for index, record in enumerate(records):
+        try:
+            items.append(validate(record, f"records[{index}]", settings.max_text_chars))
+        except RecordError as exc:
+            items.append(exc)
+    return items
+
+
+def _body(model: str) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the request bodies, which the handlers read themselves."""
+    if app.openapi_schema is None:
+        spec = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in (schemas.ReportIn, schemas.BatchIn):
+            found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(found.pop("$defs", {}))
+            components[model.__name__] = found
+        app.openapi_schema = spec
+    return app.openapi_schema
+
+
+def app_from_env() -> FastAPI:
+    """The app for `uvicorn --factory` (each worker process of `radprep serve` calls it)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="radprep: %(message)s")
+    logging.getLogger("radprep").setLevel(logging.INFO)
+    return create_app(Settings())

@@ -1,0 +1,80 @@
+"""`radprep serve`: the HTTP service under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import secrets
+import tempfile
+from typing import Any
+
+log = logging.getLogger("radprep")
+
+# flag → the RADPREP_* variable that carries it to the server processes (which read Settings() afresh)
+_ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RADPREP_API__WORKERS",
+        "route": "RADPREP_ROUTE", "backend": "RADPREP_BACKEND", "mode": "RADPREP_MODE", "model": "RADPREP_MODEL",
+        "batch_size": "RADPREP_BATCH_SIZE"}
+
+
+def add_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service (POST /v1/reports)",
+        description="Serve POST /v1/reports and /v1/reports/batch, /healthz, /readyz, /metrics and /docs. "
+        "Models load once per server process at start-up; /readyz answers 200 once they are ready. "
+        "Without RADPREP_API_KEYS the service binds to loopback only.",
+    )
+    serve.add_argument("--host", help="address to bind (default RADPREP_API__HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default RADPREP_API__PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="server processes, each loading the models (default 1)")
+    serve.add_argument("--route", choices=["auto", "llm", "rules"], help="as for `radprep process`")
+    serve.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"], help="LLM backend")
+    serve.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
+    serve.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
+    serve.add_argument("--batch-size", type=int, help="reports per pipeline batch (default 64)")
+    serve.add_argument("--ephemeral-key", action="store_true",
+                       help="run without RADPREP_SECRET using a random key shared by the workers of this run")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.settings import Settings
+
+    for name, variable in _ENV.items():
+        value = getattr(args, name)
+        if value is not None:
+            os.environ[variable] = str(value)
+    if args.ephemeral_key:
+        os.environ["RADPREP_SECRET"] = secrets.token_hex(32)
+        log.warning("using an ephemeral key: pseudonyms and date shifts will not match any other run")
+    settings = Settings()
+    settings.secret_bytes()  # fail now, not in every worker, when the secret is missing
+    host = settings.api.host
+    if not settings.api_key_list() and not _is_loopback(host):
+        log.warning("RADPREP_API_KEYS is not set: binding to 127.0.0.1 instead of %s (set keys to serve a network)",
+                    host)
+        host = os.environ["RADPREP_API__HOST"] = "127.0.0.1"
+    elif not settings.api_key_list():
+        log.warning("RADPREP_API_KEYS is not set: no authentication; serving on loopback only")
+    if settings.api.workers > 1:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="radprep-metrics-"))
+    logging.getLogger("radprep").setLevel(args.log_level.upper())
+    logging.getLogger("uvicorn.error").setLevel(args.log_level.upper())
+    uvicorn.run("service.api.app:app_from_env", factory=True, host=host, port=settings.api.port,
+                workers=settings.api.workers, log_config=None, access_log=False, server_header=False,
+                timeout_graceful_shutdown=int(settings.api.timeout_s) + 5)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
