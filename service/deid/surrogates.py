@@ -76,10 +76,12 @@ class Surrogates:
                 out.append(_UPPER[r % 26])
             elif ch.islower():
                 out.append(_LOWER[r % 26])
+            elif ch.isalnum():  # a letter of a script without case
+                out.append(_UPPER[r % 26])
             else:
                 out.append(ch)
         result = "".join(out)
-        if result == text:  # astronomically rare; flip the first digit or letter
+        if result == text and any(ch.isalnum() for ch in text):  # astronomically rare; draw again
             return self.identifier(text + "\x00")[: len(text)]
         return result
 

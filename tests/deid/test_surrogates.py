@@ -60,3 +60,10 @@ def test_places_and_contacts_look_real_and_hide_the_original() -> None:
     assert s.url("http://pacs.mercy.org/x").startswith("http://www.example.org/")
     assert re.fullmatch(r"10\.\d+\.\d+\.\d+", s.ip("192.168.1.20"))
     assert s.age("93") == "90+"
+
+
+def test_identifiers_without_letters_or_digits_pass_and_uncased_letters_change() -> None:
+    surrogates = _s()
+    assert surrogates.identifier("¬-#") == "¬-#"  # nothing identifying; once recursed without end
+    changed = surrogates.identifier("中文12")
+    assert len(changed) == 4 and changed[:2] != "中文" and changed[2:].isdigit()
