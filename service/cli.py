@@ -30,6 +30,9 @@ EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE = 0, 1, 2
 # subparser and sets `run=<function(args) -> exit status>` as a default; it imports nothing heavy at
 # module level, so `radprep --help` stays fast.
 COMMAND_MODULES = (
+    "service.dataset.command",
+    "service.api.command",
+    "service.batch.command",
 )
 
 
@@ -52,17 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
     process.add_argument("-o", "--output", type=Path, required=True, help="output JSONL file")
     process.add_argument("--errors", type=Path, help="errors JSONL file (default: OUTPUT with .errors.jsonl)")
-    process.add_argument(
-        "--ephemeral-key", action="store_true",
-        help="run without RADPREP_SECRET using a random key: pseudonyms and date shifts will not match any other run",
-    )
-    process.add_argument("--batch-size", type=int, help="reports per batch (default: RADPREP_BATCH_SIZE or 64)")
-    process.add_argument("--route", choices=["auto", "llm", "rules"],
-                         help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
-    process.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"],
-                         help="LLM backend (default auto: vllm when installed and its model built)")
-    process.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
-    process.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
+    add_pipeline_options(process)
     compare = commands.add_parser(
         "compare",
         help="agreement per section between two runs (e.g. a local model versus GPT-4o)",
@@ -76,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_parser(commands)
     return parser
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    """The options that configure the pipeline: shared by `process` and `batch`."""
+    parser.add_argument(
+        "--ephemeral-key", action="store_true",
+        help="run without RADPREP_SECRET using a random key: pseudonyms and date shifts will not match any other run",
+    )
+    parser.add_argument("--batch-size", type=int, help="reports per batch (default: RADPREP_BATCH_SIZE or 64)")
+    parser.add_argument("--route", choices=["auto", "llm", "rules"],
+                        help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
+    parser.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"],
+                        help="LLM backend (default auto: vllm when installed and its model built)")
+    parser.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
+    parser.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

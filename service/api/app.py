@@ -15,14 +15,13 @@ counts, never report text. Logs carry the method, the route template, the status
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import re
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -31,12 +30,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import __version__
 from service.api import schemas
 from service.api.batcher import Batcher
 from service.api.metrics import Metrics
+from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeline
 from service.errors import ApiError, BackendError, NotReadyError, RadprepError, RecordError
 from service.pipeline import Pipeline
 from service.records import InputRecord, field_label, validate
@@ -49,11 +51,11 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 
 
 class ServiceState:
-    """What the app holds: settings, the pipeline once loaded, the batcher, the metrics."""
+    """What the app holds: settings, the pipeline's runner once loaded, the batcher, the metrics."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None) -> None:
         self.settings = settings
-        self.pipeline = pipeline
+        self.runner: Runner | None = ThreadRunner(pipeline) if pipeline is not None else None
         self.metrics = Metrics()
         self.batcher: Batcher | None = None
         self.load_error: str | None = None
@@ -61,10 +63,9 @@ class ServiceState:
 
     def process(self, records: list[InputRecord]) -> list[dict[str, Any]]:
         """Runs in the batcher's worker thread."""
-        assert self.pipeline is not None
-        before = copy.deepcopy(self.pipeline.router.stats)
-        outputs = self.pipeline.process(records)
-        self.metrics.observe_sections(before, self.pipeline.router.stats)
+        assert self.runner is not None
+        outputs, delta = self.runner.process(records)
+        self.metrics.observe_sections(delta)
         return outputs
 
     def on_batch(self, size: int, seconds: float) -> None:
@@ -72,7 +73,7 @@ class ServiceState:
         self.metrics.batch_seconds.observe(seconds)
 
     def ready(self) -> Batcher:
-        if self.batcher is None or self.pipeline is None:
+        if self.batcher is None or self.runner is None:
             if self.load_error is not None:
                 raise NotReadyError(f"models failed to load ({self.load_error})", retry_after=None)
             raise NotReadyError()
@@ -200,15 +201,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    """The service. Without `pipeline` it loads one (models included) in the background at start-up;
-    /readyz turns 200 when it is ready."""
+    """The service. With `pipeline`, that pipeline runs in a thread and is ready at once. Without, the app
+    loads one at start-up (models included) in a worker process (`api.worker_process`, default) or a
+    thread; /readyz turns 200 when it is ready."""
     settings = settings or Settings()
     state = ServiceState(settings, pipeline)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loader = None if state.pipeline is not None else asyncio.create_task(_load(state))
-        if state.pipeline is not None:
+        loader = None if state.runner is not None else asyncio.create_task(_load(state))
+        if state.runner is not None:
             _start_batcher(state)
         try:
             yield
@@ -217,16 +219,15 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 loader.cancel()
             if state.batcher is not None:
                 await state.batcher.stop()
-            backend = state.pipeline.backend if state.pipeline is not None else None
-            if backend is not None and hasattr(backend, "close"):
-                backend.close()
+            if state.runner is not None and pipeline is None:  # close only what this app started
+                await asyncio.to_thread(state.runner.close)
 
     app = FastAPI(title="radprep", version=__version__, lifespan=lifespan,
                   summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
                   "findings and impression.")
     app.state.radprep = state
     _install_error_handlers(app)
-    app.middleware("http")(_observe)
+    app.add_middleware(ObserveMiddleware)
     _add_routes(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -240,19 +241,14 @@ def _start_batcher(state: ServiceState) -> None:
     state.metrics.ready.set(1)
 
 
-def _build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
-    pipeline = Pipeline(settings, secret)
-    start = getattr(pipeline.backend, "start", None)  # an in-process engine loads its model now
-    if start is not None:
-        start()
-    return pipeline
-
-
 async def _load(state: ServiceState) -> None:
     started = time.perf_counter()
     try:
         secret = state.settings.secret_bytes()
-        state.pipeline = await asyncio.to_thread(_build_pipeline, state.settings, secret)
+        if state.settings.api.worker_process:
+            state.runner = await asyncio.to_thread(ProcessRunner, state.settings, secret)
+        else:
+            state.runner = ThreadRunner(await asyncio.to_thread(build_pipeline, state.settings, secret))
     except asyncio.CancelledError:
         raise
     except RadprepError as exc:
@@ -264,31 +260,50 @@ async def _load(state: ServiceState) -> None:
         log.error("models failed to load (%s)", type(exc).__name__)
         return
     _start_batcher(state)
-    backend = state.pipeline.backend
-    log.info("ready in %.1f s (route %s, backend %s)", time.perf_counter() - started,
-             state.pipeline.router.route, getattr(backend, "name", None))
+    log.info("ready in %.1f s (route %s, backend %s, pipeline in %s)", time.perf_counter() - started,
+             state.runner.info.route, state.runner.info.backend,
+             "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread")
 
 
-async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Request id, metrics and one log line per request; a crash becomes a 500 with the stable body
-    and only the exception's type in the log."""
-    given = request.headers.get("x-request-id", "")
-    request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    state: ServiceState = request.app.state.radprep
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    except Exception as exc:
-        log.error("unhandled %s (request %s)", type(exc).__name__, request.state.request_id)
-        response = error_response(request, 500, "internal", "internal error")
-    elapsed = time.perf_counter() - started
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
-    state.metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-    state.metrics.latency.labels(path).observe(elapsed)
-    response.headers["X-Request-ID"] = request.state.request_id
-    log.info("%s %s %d %.1f ms", request.method, path, response.status_code, elapsed * 1000)
-    return response
+class ObserveMiddleware:
+    """Request id, metrics and one log line per request (method, route template, status, latency); a
+    crash becomes a 500 with the stable body and only the exception's type in the log. Plain ASGI:
+    Starlette's BaseHTTPMiddleware costs about a millisecond per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unhandled %s (request %s)", type(exc).__name__, request_id)
+            response = error_response(Request(scope), 500, "internal", "internal error")
+            response.headers["X-Request-ID"] = request_id
+            status = 500
+            await response(scope, receive, send)
+        elapsed = time.perf_counter() - started
+        path = getattr(scope.get("route"), "path", "unmatched")
+        state: ServiceState = scope["app"].state.radprep
+        state.metrics.requests.labels(path, scope["method"], str(status)).inc()
+        state.metrics.latency.labels(path).observe(elapsed)
+        log.info("%s %s %d %.1f ms", scope["method"], path, status, elapsed * 1000)
 
 
 def _add_routes(app: FastAPI) -> None:
@@ -336,9 +351,8 @@ def _add_routes(app: FastAPI) -> None:
     async def readyz(request: Request) -> dict[str, Any]:
         state = _state(request)
         state.ready()
-        assert state.pipeline is not None
-        backend = state.pipeline.backend
-        return {"status": "ready", "route": state.pipeline.router.route, "backend": getattr(backend, "name", None)}
+        assert state.runner is not None
+        return {"status": "ready", "route": state.runner.info.route, "backend": state.runner.info.backend}
 
     @app.get("/metrics", dependencies=[Depends(require_key)], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},

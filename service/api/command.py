@@ -19,6 +19,8 @@ _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RA
 
 
 def add_parser(commands: Any) -> None:
+    from service.cli import add_pipeline_options
+
     serve = commands.add_parser(
         "serve",
         help="run the HTTP service (POST /v1/reports)",
@@ -29,13 +31,7 @@ def add_parser(commands: Any) -> None:
     serve.add_argument("--host", help="address to bind (default RADPREP_API__HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default RADPREP_API__PORT or 8000)")
     serve.add_argument("--workers", type=int, help="server processes, each loading the models (default 1)")
-    serve.add_argument("--route", choices=["auto", "llm", "rules"], help="as for `radprep process`")
-    serve.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"], help="LLM backend")
-    serve.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
-    serve.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
-    serve.add_argument("--batch-size", type=int, help="reports per pipeline batch (default 64)")
-    serve.add_argument("--ephemeral-key", action="store_true",
-                       help="run without RADPREP_SECRET using a random key shared by the workers of this run")
+    add_pipeline_options(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=run)
 

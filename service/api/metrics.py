@@ -47,16 +47,16 @@ class Metrics:
                            multiprocess_mode="livesum")
         self.ready = Gauge("radprep_ready", "1 when the models are loaded", registry=r, multiprocess_mode="livemin")
 
-    def observe_sections(self, before: RouteStats, after: RouteStats) -> None:
-        """Counts added to the router's stats by one batch."""
-        self.sectioned.labels("rules").inc(after.rules_used - before.rules_used)
-        self.sectioned.labels("llm").inc(after.llm_reports - before.llm_reports)
-        self.llm_calls.inc(after.llm_calls - before.llm_calls)
-        self.retries.inc(after.retries - before.retries)
-        self.fallbacks.inc(after.fallbacks - before.fallbacks)
-        for reason, count in after.invalid.items():
-            if count > before.invalid.get(reason, 0):
-                self.invalid_answers.labels(reason).inc(count - before.invalid.get(reason, 0))
+    def observe_sections(self, delta: RouteStats) -> None:
+        """The router's counts for one batch."""
+        self.sectioned.labels("rules").inc(delta.rules_used)
+        self.sectioned.labels("llm").inc(delta.llm_reports)
+        self.llm_calls.inc(delta.llm_calls)
+        self.retries.inc(delta.retries)
+        self.fallbacks.inc(delta.fallbacks)
+        for reason, count in delta.invalid.items():
+            if count > 0:
+                self.invalid_answers.labels(reason).inc(count)
 
     def render(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 import threading
 import time
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from service.api.app import create_app
+from service.api.runner import ProcessRunner
 from service.pipeline import Pipeline
 from service.records import InputRecord
 from service.settings import Settings
@@ -311,3 +314,22 @@ def _metric(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"{name} not in metrics")
+
+
+async def test_a_dead_worker_process_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RADPREP_SECRET", "worker-test")
+    app = create_app(Settings(route="rules"))
+    async with serving(app) as client:
+        for _ in range(600):
+            if (await client.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        runner = app.state.radprep.runner
+        assert isinstance(runner, ProcessRunner)
+        first = await client.post("/v1/reports", json={"id": "w1", "text": REPORT, "patient_id": "PW"})
+        os.kill(runner._pool.submit(os.getpid).result(), signal.SIGKILL)
+        lost = await client.post("/v1/reports", json={"id": "w2", "text": REPORT})
+        again = await client.post("/v1/reports", json={"id": "w3", "text": REPORT, "patient_id": "PW"})
+    assert first.status_code == 200 and first.json()["id"] == "w1"
+    assert_error(lost, 503, "not_ready")
+    assert again.status_code == 200 and again.json()["text"] == first.json()["text"]

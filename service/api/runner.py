@@ -1,0 +1,126 @@
+"""Where the pipeline runs for the service: in a thread of the server process (a pipeline handed in, as
+tests and embedders do), or in a worker process of its own (`radprep serve`).
+
+De-identification is CPU-bound Python: in a thread it holds the GIL, and the event loop parsing and
+answering requests waits for it. In its own process it runs on another core while the event loop keeps
+answering. The worker process loads the models (the LLM engine included) once, at start-up; if it dies
+(killed for memory, a crash in an engine), the batch in work fails with 503 and a new worker starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from service.errors import NotReadyError
+from service.pipeline import Pipeline
+from service.records import InputRecord
+from service.sections.router import RouteStats
+from service.settings import Settings
+
+log = logging.getLogger("radprep")
+
+
+@dataclass(frozen=True)
+class PipelineInfo:
+    route: str
+    backend: str | None
+
+
+def stats_delta(before: RouteStats, after: RouteStats) -> RouteStats:
+    delta = RouteStats(**{k: getattr(after, k) - getattr(before, k) for k in vars(after) if k != "invalid"})
+    delta.invalid.update({k: v - before.invalid.get(k, 0) for k, v in after.invalid.items()})
+    return delta
+
+
+def build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
+    pipeline = Pipeline(settings, secret)
+    start = getattr(pipeline.backend, "start", None)  # an in-process engine loads its model now
+    if start is not None:
+        start()
+    return pipeline
+
+
+def _process_with(pipeline: Pipeline, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+    before = copy.deepcopy(pipeline.router.stats)
+    outputs = pipeline.process(records)
+    return outputs, stats_delta(before, pipeline.router.stats)
+
+
+def _info(pipeline: Pipeline) -> PipelineInfo:
+    return PipelineInfo(pipeline.router.route, getattr(pipeline.backend, "name", None))
+
+
+class ThreadRunner:
+    """A pipeline already built, run in the caller's thread (the batcher's worker thread)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.info = _info(pipeline)
+
+    def process(self, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+        return _process_with(self.pipeline, records)
+
+    def close(self) -> None:
+        close = getattr(self.pipeline.backend, "close", None)
+        if close is not None:
+            close()
+
+
+# -- the worker process ------------------------------------------------------------------------------
+_worker_pipeline: Pipeline | None = None
+
+
+def _worker_init(settings: Settings, secret: bytes) -> None:
+    global _worker_pipeline
+    logging.basicConfig(level=logging.WARNING, format="radprep worker: %(message)s")
+    _worker_pipeline = build_pipeline(settings, secret)
+
+
+def _worker_info() -> PipelineInfo:
+    assert _worker_pipeline is not None
+    return _info(_worker_pipeline)
+
+
+def _worker_process(records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+    assert _worker_pipeline is not None
+    return _process_with(_worker_pipeline, records)
+
+
+class ProcessRunner:
+    """The pipeline in one worker process ("spawn": no state inherited from the server's threads)."""
+
+    def __init__(self, settings: Settings, secret: bytes) -> None:
+        self._settings = settings
+        self._secret = secret
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        self.info = self._pool.submit(_worker_info).result()  # waits for the models to load
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(self._settings, self._secret))
+
+    def process(self, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+        pool = self._pool
+        try:
+            return pool.submit(_worker_process, records).result()
+        except BrokenProcessPool:
+            log.error("the pipeline worker process died; starting a new one")
+            with self._lock:
+                if self._pool is pool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+            raise NotReadyError("the pipeline worker stopped and is restarting", retry_after=10) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+Runner = ThreadRunner | ProcessRunner

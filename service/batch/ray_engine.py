@@ -1,0 +1,151 @@
+"""The `--engine ray` engine: the same pipeline on Ray Data actors, locally or on a cluster.
+
+The driver reads and validates the input with radprep's own readers (so line numbers, errors and
+resume are those of the other engines) and hands it to Ray in windows of about `window` records:
+each window is a Dataset of one Arrow block per batch → `map_batches` on an actor pool (each actor
+loads the models once per window and runs `Pipeline.process` per batch) → rows back in input order
+(`preserve_order`) → the same sinks on the driver. Memory on the driver is bounded by the window.
+
+The secret reaches the actors as a constructor argument wrapped so that its repr hides it; it is
+never logged. Every node needs radprep installed with the same models (spaCy package, model
+profiles) as the driver; the input is read on the driver only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from service.batch.local import Failure, Outcome, process_batch
+from service.errors import DependencyError
+from service.records import InputRecord
+from service.settings import Settings
+
+log = logging.getLogger("radprep")
+WINDOW_RECORDS = 16_384
+
+
+class Sealed:
+    """The secret on its way to the actors: pickles, but shows nothing when printed or logged."""
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "Sealed(<hidden>)"
+
+
+class PipelineActor:
+    """A Ray Data callable class: one Pipeline per actor; a batch of rows in, one outcome per row out."""
+
+    def __init__(self, settings: Settings, secret: Sealed) -> None:
+        from service.pipeline import Pipeline
+
+        self.pipeline = Pipeline(settings, secret.value)
+
+    def __call__(self, table: Any) -> dict[str, list[Any]]:
+        rows = table.to_pylist()
+        out: dict[str, list[Any]] = {"batch": [], "outcome": [], "llm_calls": []}
+        start = 0
+        while start < len(rows):  # rows of several radprep batches: each is processed as its own batch
+            end = start
+            while end < len(rows) and rows[end]["batch"] == rows[start]["batch"]:
+                end += 1
+            group = rows[start:end]
+            before = self.pipeline.router.stats.llm_calls
+            outcomes = process_batch(self.pipeline, [_record(row) for row in group])
+            calls = self.pipeline.router.stats.llm_calls - before
+            for i, outcome in enumerate(outcomes):
+                out["batch"].append(group[0]["batch"])
+                out["outcome"].append(json.dumps({"failure": outcome.entry()} if isinstance(outcome, Failure)
+                                                 else outcome, ensure_ascii=False))
+                out["llm_calls"].append(calls if i == 0 else 0)
+            start = end
+        return out
+
+
+def _record(row: dict[str, Any]) -> InputRecord:
+    return InputRecord(row["id"], row["text"], row["patient_id"], json.loads(row["metadata"]))
+
+
+def _outcome(text: str) -> Outcome:
+    value = json.loads(text)
+    if "failure" in value:
+        entry = value["failure"]
+        return Failure(entry["id"], entry["error"], entry["where"], entry["field"])
+    return value  # type: ignore[no-any-return]
+
+
+class RayEngine:
+    def __init__(self, settings: Settings, secret: bytes, address: str | None = None, workers: int | None = None,
+                 window: int = WINDOW_RECORDS, gpus_per_worker: float = 0.0) -> None:
+        try:
+            import ray
+            import ray.data
+        except ImportError as exc:
+            raise DependencyError("Ray is not installed: run `pip install 'ray[data]'`") from exc
+        if not ray.is_initialized():
+            ray.init(address=address, logging_level=logging.WARNING, include_dashboard=False)
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False  # radprep draws its own
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-window execution chatter
+        self.settings = settings
+        self.secret = Sealed(secret)
+        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self.window = window
+        self.gpus_per_worker = gpus_per_worker
+        self.llm_calls: int | None = 0
+        self.name = f"ray, {self.workers} workers"
+
+    def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
+        window: list[list[InputRecord]] = []
+        size = 0
+        for records in batches:
+            window.append(records)
+            size += len(records)
+            if size >= self.window:
+                yield from self._run_window(window)
+                window, size = [], 0
+        if window:
+            yield from self._run_window(window)
+
+    def _run_window(self, batches: list[list[InputRecord]]) -> Iterator[list[Outcome]]:
+        import pyarrow as pa
+        import ray.data
+
+        tables = [
+            pa.table({
+                "batch": [number] * len(records),
+                "id": [r.id for r in records],
+                "text": [r.text for r in records],
+                "patient_id": pa.array([r.patient_id for r in records], pa.string()),
+                "metadata": [json.dumps(r.metadata) for r in records],  # keys and value types vary
+            })
+            for number, records in enumerate(batches) if records
+        ]
+        rows: Iterator[dict[str, Any]] = iter(())
+        if tables:
+            dataset = ray.data.from_arrow(tables).map_batches(
+                PipelineActor, fn_constructor_kwargs={"settings": self.settings, "secret": self.secret},
+                batch_size=None, batch_format="pyarrow",
+                compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(tables))),
+                num_cpus=1, num_gpus=self.gpus_per_worker or None,
+            )
+            blocks: Iterator[Any] = iter(dataset.iter_batches(batch_size=None, batch_format="pyarrow"))
+            rows = (row for block in blocks for row in block.to_pylist())
+        for number, records in enumerate(batches):
+            outcomes: list[Outcome] = []
+            for _ in records:
+                row = next(rows)
+                if row["batch"] != number:
+                    raise RuntimeError(f"Ray returned batch {row['batch']} where {number} was due")
+                outcomes.append(_outcome(row["outcome"]))
+                if self.llm_calls is not None:
+                    self.llm_calls += int(row["llm_calls"])
+            yield outcomes
+
+    def close(self) -> None:
+        """The Ray session stays up for the process (a cluster is not ours to stop)."""

@@ -1,0 +1,185 @@
+"""The batch loop: input → skip what is written → batches → engine → sinks, with progress and a summary.
+
+Memory stays flat: the input is streamed, an engine holds a bounded window of batches, reports are
+written as their batch completes. Batches are cut at fixed positions of the stream of valid records
+(multiples of the batch size, counted from the start of the input, also after a resume), so each
+report is computed in the same company whatever the engine, its concurrency or an interruption.
+For each batch the errors are made durable first, then the reports (see `resume`).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from service.batch.local import Failure, Outcome
+from service.batch.resume import Resume
+from service.batch.sink import ErrorSink, Sink
+from service.records import InputRecord, Item
+
+log = logging.getLogger("radprep")
+FALLBACK_WARNING = "sections: LLM answer rejected"
+
+
+class Engine(Protocol):
+    name: str
+
+    @property
+    def llm_calls(self) -> int | None: ...
+
+    def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
+        """One list of outcomes per batch, in order; at most a bounded window of batches in flight."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Summary:
+    engine: str
+    reports: int = 0  # written by this run
+    errors: int = 0
+    resumed_reports: int = 0  # already in the output
+    resumed_errors: int = 0
+    fallbacks: int = 0
+    llm_calls: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.reports / self.seconds if self.seconds > 0 else 0.0
+
+    def log(self, output: Path, errors: Path) -> None:
+        calls = "LLM calls not reported" if self.llm_calls is None else f"{self.llm_calls} LLM calls"
+        log.info("%d reports written to %s in %.1f s (%.1f reports/s, %s)%s", self.reports, output, self.seconds,
+                 self.rate, self.engine, f"; {self.resumed_reports} were there already" if self.resumed_reports
+                 else "")
+        log.info("%d errors%s, %s, %d fallbacks to the rules", self.errors + self.resumed_errors,
+                 f" (see {errors})" if self.errors + self.resumed_errors else "", calls, self.fallbacks)
+
+
+@dataclass
+class _Batch:
+    records: list[InputRecord]
+    positions: list[int]  # of each record in the input stream
+    bad: list[tuple[int, Failure]]  # unreadable records met while filling the batch
+
+
+def cut_batches(items: Iterable[Item], size: int, resume: Resume) -> Iterator[_Batch]:
+    batch = _Batch([], [], [])
+    limit = 0
+    for position, item in enumerate(items):
+        if not isinstance(item, InputRecord):
+            batch.bad.append((position, Failure.from_record_error(item)))
+            if len(batch.bad) >= size and not batch.records:
+                yield batch
+                batch = _Batch([], [], [])
+            continue
+        if not limit:  # the first new record: resume where an uninterrupted run would cut
+            limit = size - resume.done_records % size
+        batch.records.append(item)
+        batch.positions.append(position)
+        if len(batch.records) >= limit:
+            yield batch
+            batch, limit = _Batch([], [], []), size
+    if batch.records or batch.bad:
+        yield batch
+
+
+def count_items(path: Path) -> int | None:
+    """Records in the input, for the progress bar's ETA (a line count; Parquet: its metadata)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if suffix == ".csv":
+            with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+                return max(0, sum(1 for _ in csv.reader(handle)) - 1)
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except Exception:  # the reader reports unreadable files properly; no ETA then
+        return None
+
+
+def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: ErrorSink, batch_size: int,
+                progress: bool, total: int | None = None) -> Summary:
+    """Process every input item not yet written; closes the sinks (complete only when all went well)."""
+    summary = Summary(engine.name)
+    resume = Resume(sink.written_ids(), errors.written(), sink.path.name)
+    waiting: deque[_Batch] = deque()
+    bar: Any = None
+
+    def feed() -> Iterator[list[InputRecord]]:
+        nonlocal bar
+        for batch in cut_batches(resume.pending(items), batch_size, resume):
+            if bar is None:
+                bar = _progress_bar(progress, total, resume.done_reports + resume.done_errors)
+            waiting.append(batch)
+            yield batch.records
+
+    complete = False
+    started = time.perf_counter()
+    try:
+        with _redirect_logging(progress):
+            for outcomes in engine.run(feed()):
+                batch = waiting.popleft()
+                _write(batch, outcomes, sink, errors, summary)
+                bar.update(len(outcomes) + len(batch.bad))
+        complete = True
+    finally:
+        summary.seconds = time.perf_counter() - started
+        if bar is not None:
+            bar.close()
+        errors.close(complete)
+        sink.close(complete)
+    summary.resumed_reports, summary.resumed_errors = resume.done_reports, resume.done_errors
+    summary.llm_calls = engine.llm_calls
+    return summary
+
+
+def _write(batch: _Batch, outcomes: list[Outcome], sink: Sink, errors: ErrorSink, summary: Summary) -> None:
+    if len(outcomes) != len(batch.records):
+        raise RuntimeError(f"engine returned {len(outcomes)} results for {len(batch.records)} records")
+    failures = list(batch.bad)
+    reports: list[dict[str, Any]] = []
+    for position, outcome in zip(batch.positions, outcomes, strict=True):
+        if isinstance(outcome, Failure):
+            failures.append((position, outcome))
+        else:
+            reports.append(outcome)
+    if failures:
+        errors.write([failure.entry() for _, failure in sorted(failures, key=lambda f: f[0])])
+        errors.commit()
+        for _, failure in failures:
+            log.warning("%s: %s", failure.where or f"id {failure.id!r}", failure.error)
+    if reports:
+        sink.write(reports)
+        sink.commit()
+    summary.errors += len(failures)
+    summary.reports += len(reports)
+    summary.fallbacks += sum(any(w.startswith(FALLBACK_WARNING) for w in r["warnings"]) for r in reports)
+
+
+def _progress_bar(enabled: bool, total: int | None, done: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="report", file=sys.stderr, disable=not enabled,
+                dynamic_ncols=True, smoothing=0.1)
+
+
+def _redirect_logging(enabled: bool) -> Any:
+    if not enabled:
+        return nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm()

@@ -1,0 +1,139 @@
+"""The batch loop in-process: input order, errors, isolation of a failing record, resume after a crash."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.batch.local import Failure, LocalEngine, Outcome
+from service.batch.runner import run_batches
+from service.batch.sink import ErrorSink, open_sink
+from service.errors import InputError, RecordError
+from service.pipeline import Pipeline
+from service.records import InputRecord, Item, read_records
+from tests.batch.conftest import make_records, write_jsonl
+
+
+def run(source: Path, output: Path, engine, fresh: bool = False, size: int = 8):
+    errors = output.with_name(output.stem + ".errors.jsonl")
+    return run_batches(read_records(source, 100_000), engine, open_sink(output, fresh),
+                       ErrorSink(errors, fresh), size, progress=False)
+
+
+class Interrupted(LocalEngine):
+    """Stops, like a Ctrl-C, after `after` batches."""
+
+    def __init__(self, pipeline: Pipeline, after: int) -> None:
+        super().__init__(pipeline)
+        self.after = after
+
+    def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
+        for number, outcomes in enumerate(super().run(batches)):
+            if number == self.after:
+                raise KeyboardInterrupt
+            yield outcomes
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("corpus") / "in.jsonl", make_records(60, bad_every=9))
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("reference")
+    for suffix in (".jsonl", ".csv", ".parquet"):
+        summary = run(corpus, out / f"out{suffix}", LocalEngine(pipeline), fresh=True)
+        assert (summary.reports, summary.errors) == (54, 6)
+    return {suffix: out / f"out{suffix}" for suffix in (".jsonl", ".csv", ".parquet")}
+
+
+def test_reports_in_input_order_as_the_pipeline_makes_them(corpus: Path, reference, pipeline: Pipeline) -> None:
+    valid = [r for r in read_records(corpus, 100_000) if isinstance(r, InputRecord)]
+    expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pipeline.process(valid))
+    assert reference[".jsonl"].read_text(encoding="utf-8") == expected  # one batch of 54 or batches of 8: the same
+    errors = [json.loads(line) for line in (reference[".jsonl"].parent / "out.errors.jsonl").read_text().splitlines()]
+    assert [(e["where"], e["id"], e["field"]) for e in errors] == [
+        ("line 9", None, "<record>"), ("line 18", "bad-00017", "text"), ("line 27", None, "<record>"),
+        ("line 36", "bad-00035", "text"), ("line 45", None, "<record>"), ("line 54", "bad-00053", "text")]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_an_interrupted_run_resumes_to_the_same_bytes(corpus: Path, reference, pipeline: Pipeline, tmp_path: Path,
+                                                      suffix: str) -> None:
+    output = tmp_path / f"out{suffix}"
+    with pytest.raises(KeyboardInterrupt):
+        run(corpus, output, Interrupted(pipeline, after=3), fresh=True)
+    if suffix != ".parquet":
+        with output.open("a", encoding="utf-8") as handle:
+            handle.write('"r00031","PT-' if suffix == ".csv" else '{"id": "r00031", "text": "…')  # a torn write
+    summary = run(corpus, output, LocalEngine(pipeline))
+    assert summary.resumed_reports + summary.reports == 54 and summary.resumed_reports >= 3 * 8 - 3
+    assert output.read_bytes() == reference[suffix].read_bytes()
+    errors = output.with_name(output.stem + ".errors.jsonl")
+    assert errors.read_bytes() == reference[suffix].with_name("out.errors.jsonl").read_bytes()
+    summary = run(corpus, output, LocalEngine(pipeline))  # once more: nothing left to do
+    assert (summary.reports, summary.resumed_reports, summary.resumed_errors) == (0, 54, 6)
+    assert output.read_bytes() == reference[suffix].read_bytes()
+
+
+def test_a_record_that_breaks_the_pipeline_is_isolated(corpus: Path, reference, pipeline: Pipeline,
+                                                       tmp_path: Path, monkeypatch) -> None:
+    real = pipeline.process
+
+    def fragile(records):
+        if any(r.id == "r00005" for r in records):
+            raise IndexError("would quote the report here")
+        return real(records)
+
+    monkeypatch.setattr(pipeline, "process", fragile)
+    output = tmp_path / "out.jsonl"
+    summary = run(corpus, output, LocalEngine(pipeline), fresh=True)
+    assert (summary.reports, summary.errors) == (53, 7)
+    expected = [line for line in reference[".jsonl"].read_text().splitlines() if '"id": "r00005"' not in line]
+    assert output.read_text().splitlines() == expected
+    errors = (tmp_path / "out.errors.jsonl").read_text()
+    assert json.loads(errors.splitlines()[0]) == {"where": None, "id": "r00005", "field": None,
+                                                  "error": "processing failed (IndexError)"}
+    assert "quote the report" not in errors
+    assert run(corpus, output, LocalEngine(pipeline)).reports == 0  # the failure counts as done
+
+
+def test_an_output_of_another_input_is_refused_and_kept(corpus: Path, pipeline: Pipeline, tmp_path: Path) -> None:
+    other = write_jsonl(tmp_path / "other.jsonl", [{"id": "x1", "text": "Lungs clear."}])
+    output = tmp_path / "out.jsonl"
+    run(other, output, LocalEngine(pipeline), fresh=True)
+    kept = output.read_bytes()
+    with pytest.raises(InputError, match="does not match the input"):
+        run(corpus, output, LocalEngine(pipeline))
+    assert output.read_bytes() == kept
+    longer = write_jsonl(tmp_path / "longer.jsonl", [{"id": "x1", "text": "Lungs clear."}, {"id": "x2", "text": "Ok."}])
+    run(longer, output, LocalEngine(pipeline))
+    with pytest.raises(InputError, match="not in the input"):
+        run(other, output, LocalEngine(pipeline))
+
+
+def test_the_input_is_streamed_not_loaded(pipeline: Pipeline, tmp_path: Path) -> None:
+    pulled = 0
+
+    def items() -> Iterator[Item]:
+        nonlocal pulled
+        for n in range(10_000):
+            pulled += 1
+            yield InputRecord(f"r{n}", "FINDINGS: Clear.") if n % 50 else RecordError(f"line {n + 1}", "text", "empty")
+
+    class Stop(LocalEngine):
+        def run(self, batches):
+            for outcomes in super().run(batches):
+                yield outcomes
+                raise KeyboardInterrupt  # after the first batch was written
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batches(items(), Stop(pipeline), open_sink(tmp_path / "o.jsonl", True),
+                    ErrorSink(tmp_path / "e.jsonl", True), 8, progress=False)
+    assert pulled <= 2 * 8 + 1
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 8
+    assert Failure("x", "empty").entry() == {"where": None, "id": "x", "field": None, "error": "empty"}
