@@ -30,9 +30,9 @@ EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE = 0, 1, 2
 # subparser and sets `run=<function(args) -> exit status>` as a default; it imports nothing heavy at
 # module level, so `radprep --help` stays fast.
 COMMAND_MODULES = (
-    "service.dataset.command",
-    "service.api.command",
     "service.batch.command",
+    "service.api.command",
+    "service.dataset.command",
 )
 
 
