@@ -17,35 +17,30 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import __version__
 from service.api import schemas
 from service.api.batcher import Batcher
+from service.api.errors import ERROR_RESPONSES, install_error_handlers
 from service.api.metrics import Metrics
+from service.api.middleware import ObserveMiddleware
 from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeline
-from service.errors import ApiError, BackendError, NotReadyError, RadprepError, RecordError
+from service.errors import ApiError, NotReadyError, RadprepError, RecordError
 from service.pipeline import Pipeline
 from service.records import InputRecord, field_label, validate
 from service.settings import Settings
 
 log = logging.getLogger("radprep.api")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _bearer = HTTPBearer(auto_error=False, description="an API key from RADPREP_API_KEYS")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key from RADPREP_API_KEYS")
 
@@ -140,66 +135,7 @@ async def _run(state: ServiceState, records: list[InputRecord]) -> list[dict[str
                        retry_after=batcher.retry_after()) from None
 
 
-# -- errors --------------------------------------------------------------------------------------------
-def error_response(request: Request, status: int, code: str, message: str, *, field: str | None = None,
-                   record_id: str | None = None, retry_after: int | None = None) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", None)
-    body = {"error": {"code": code, "message": message, "field": field, "record_id": record_id,
-                      "request_id": request_id}}
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    state = getattr(request.app.state, "radprep", None)
-    if state is not None:
-        state.metrics.errors.labels(code).inc()
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(request, exc.status, exc.code, exc.message, field=exc.field,
-                              record_id=exc.record_id, retry_after=exc.retry_after)
-
-    @app.exception_handler(BackendError)
-    async def backend_error(request: Request, exc: BackendError) -> JSONResponse:
-        log.error("backend error (%s)", type(exc).__name__)
-        return error_response(request, 502, "backend_error", "the LLM backend failed; retry later", retry_after=5)
-
-    @app.exception_handler(RadprepError)
-    async def radprep_error(request: Request, exc: RadprepError) -> JSONResponse:
-        log.error("request failed: %s", exc)  # RadprepError messages carry no PHI by contract
-        return error_response(request, 500, "internal", str(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return error_response(request, exc.status_code, code, message)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        return error_response(request, 422, "invalid_request", str(first.get("msg", "invalid request")),
-                              field=where or None)
-
-
 # -- the app -------------------------------------------------------------------------------------------
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": schemas.ErrorBody, "description": description} for status, description in {
-        400: "empty body, invalid JSON or encoding", 401: "missing or unknown API key",
-        413: "body over the size limit", 415: "not application/json", 422: "invalid record or body",
-        429: "overloaded: retry after Retry-After seconds", 503: "models not loaded yet",
-        504: "not answered within the request timeout",
-    }.items()
-}
-
-
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     """The service. With `pipeline`, that pipeline runs in a thread and is ready at once. Without, the app
     loads one at start-up (models included) in a worker process (`api.worker_process`, default) or a
@@ -226,7 +162,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                   summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
                   "findings and impression.")
     app.state.radprep = state
-    _install_error_handlers(app)
+    install_error_handlers(app)
     app.add_middleware(ObserveMiddleware)
     _add_routes(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -263,47 +199,6 @@ async def _load(state: ServiceState) -> None:
     log.info("ready in %.1f s (route %s, backend %s, pipeline in %s)", time.perf_counter() - started,
              state.runner.info.route, state.runner.info.backend,
              "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread")
-
-
-class ObserveMiddleware:
-    """Request id, metrics and one log line per request (method, route template, status, latency); a
-    crash becomes a 500 with the stable body and only the exception's type in the log. Plain ASGI:
-    Starlette's BaseHTTPMiddleware costs about a millisecond per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            log.error("unhandled %s (request %s)", type(exc).__name__, request_id)
-            response = error_response(Request(scope), 500, "internal", "internal error")
-            response.headers["X-Request-ID"] = request_id
-            status = 500
-            await response(scope, receive, send)
-        elapsed = time.perf_counter() - started
-        path = getattr(scope.get("route"), "path", "unmatched")
-        state: ServiceState = scope["app"].state.radprep
-        state.metrics.requests.labels(path, scope["method"], str(status)).inc()
-        state.metrics.latency.labels(path).observe(elapsed)
-        log.info("%s %s %d %.1f ms", scope["method"], path, status, elapsed * 1000)
 
 
 def _add_routes(app: FastAPI) -> None:
