@@ -25,6 +25,9 @@ class ApiSettings(BaseModel):
     max_queue: int = Field(default=1024, ge=1, description="reports waiting or in work before 429")
     timeout_s: float = Field(default=30.0, gt=0, description="per request; past it the answer is 504")
     batch_wait_ms: float = Field(default=2.0, ge=0, description="how long the batcher waits to fill a batch")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="info logs one line per request (method, route, status, latency)"
+    )
     worker_process: bool = Field(
         default=True, description="run the pipeline in a worker process, so that it does not hold the GIL "
         "of the event loop (off: in a thread of the server process)",

@@ -300,7 +300,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_env() -> FastAPI:
     """The app for `uvicorn --factory` (each worker process of `radprep serve` calls it)."""
+    settings = Settings()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="radprep: %(message)s")
-    logging.getLogger("radprep").setLevel(logging.INFO)
-    return create_app(Settings())
+    logging.getLogger("radprep").setLevel(settings.api.log_level.upper())
+    return create_app(settings)

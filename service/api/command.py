@@ -15,7 +15,7 @@ log = logging.getLogger("radprep")
 # flag → the RADPREP_* variable that carries it to the server processes (which read Settings() afresh)
 _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RADPREP_API__WORKERS",
         "route": "RADPREP_ROUTE", "backend": "RADPREP_BACKEND", "mode": "RADPREP_MODE", "model": "RADPREP_MODEL",
-        "batch_size": "RADPREP_BATCH_SIZE"}
+        "batch_size": "RADPREP_BATCH_SIZE", "log_level": "RADPREP_API__LOG_LEVEL"}
 
 
 def add_parser(commands: Any) -> None:
@@ -32,7 +32,8 @@ def add_parser(commands: Any) -> None:
     serve.add_argument("--port", type=int, help="port (default RADPREP_API__PORT or 8000)")
     serve.add_argument("--workers", type=int, help="server processes, each loading the models (default 1)")
     add_pipeline_options(serve)
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                       help="info (default): one line per request; warning: problems only")
     serve.set_defaults(run=run)
 
 
@@ -59,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         log.warning("RADPREP_API_KEYS is not set: no authentication; serving on loopback only")
     if settings.api.workers > 1:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="radprep-metrics-"))
-    logging.getLogger("radprep").setLevel(args.log_level.upper())
-    logging.getLogger("uvicorn.error").setLevel(args.log_level.upper())
+    logging.getLogger("radprep").setLevel(settings.api.log_level.upper())
+    logging.getLogger("uvicorn.error").setLevel(settings.api.log_level.upper())
     uvicorn.run("service.api.app:app_from_env", factory=True, host=host, port=settings.api.port,
                 workers=settings.api.workers, log_config=None, access_log=False, server_header=False,
                 timeout_graceful_shutdown=int(settings.api.timeout_s) + 5)

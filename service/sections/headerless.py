@@ -12,8 +12,9 @@ for a header-based split.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from service.sections.headers import find_headers
+from service.sections.headers import OTHER, SIGNATURE, alias_kinds, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, split_units
@@ -48,7 +49,7 @@ _DATE_ONLY = re.compile(
     r"(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|xxxx|\[\*\*[^*]*\*\*\]|_{2,}|<date>)[\s,./-]*)+$"
 )
 _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
-_TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
+_TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
 _STATES = ("none_before", *SECTION_NAMES, "none_after")
 _HEADER_GROUPS = ("line", "inline", "upper")  # find_headers groups of known section aliases
@@ -61,13 +62,29 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
     text is titles and technique, not sections without their headers.
     """
     result = (rules or RulesSectioner()).split(text)
-    if "no_headers" in result.reasons and not any(hit[0] in _HEADER_GROUPS for hit in find_headers(text)):
-        return split_headerless(text)
-    return result
+    if "no_headers" not in result.reasons:
+        return result
+    hits = find_headers(text)
+    if any(hit[0] in _HEADER_GROUPS and set(alias_kinds(hit[1])) - {SIGNATURE, OTHER} for hit in hits):
+        return result
+    # No section headers, only known field lines ("Ordering physician: ...", "Exam: ...") and a signature
+    # block ("Electronically signed by", "Dictated by"): the report around them is headerless. The field
+    # lines and everything from the signature on are left out of the sections.
+    skip: list[Span] = []
+    for group, name, start, _end in hits:
+        if group not in _HEADER_GROUPS:  # an unknown label ("PA AND LATERAL:") may head findings: kept
+            continue
+        if SIGNATURE in alias_kinds(name):
+            skip.append((start, len(text)))
+            break
+        line_end = text.find("\n", start)
+        skip.append((start, len(text) if line_end < 0 else line_end))
+    return split_headerless(text, skip)
 
 
-def split_headerless(text: str) -> SectionResult:
-    units = split_units(text)
+def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
+    """The heuristic split of `text`, leaving out the units that start inside a `skip` range."""
+    units = [u for u in split_units(text) if not any(a <= u.start < b for a, b in skip)]
     if not units:
         return SectionResult.from_spans(text, {}, 0.0, ("empty",))
     scores = [_scores(text, units, i) for i in range(len(units))]

@@ -33,3 +33,20 @@ def test_headered_reports_keep_the_rules_and_empty_text_gives_nothing() -> None:
     headered = rules_or_heuristic("FINDINGS: Clear.\nIMPRESSION: Normal.")
     assert headered.confidence >= 0.9 and headered.sections["impression"] == "Normal."
     assert split_headerless("   ").sections == dict.fromkeys(("indication", "comparison", "findings", "impression"))
+
+
+def test_a_signature_block_and_field_lines_do_not_count_as_headers() -> None:
+    text = ("Ordering physician: Dr. Lena Park\n\n"
+            "Chest pain.\n\nThe lungs are clear. No pleural effusion or pneumothorax.\n\n"
+            "No acute cardiopulmonary disease.\n"
+            "Electronically signed by: Dr. Omar Haddad on 03/02/2021")
+    sections = rules_or_heuristic(text).sections
+    assert sections["indication"] == "Chest pain."
+    assert sections["findings"] == "The lungs are clear. No pleural effusion or pneumothorax."
+    assert sections["impression"] == "No acute cardiopulmonary disease."
+    assert not any("Haddad" in s or "Park" in s for s in sections.values() if s)
+
+
+def test_a_title_and_signature_alone_give_no_sections() -> None:
+    text = "Xray Chest PA and Lateral\n\nDictated by: B. Sample, MD\nTranscribed by: CD"
+    assert all(section is None for section in rules_or_heuristic(text).sections.values())
