@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,83 +111,115 @@ def _looks_binary(text: str) -> bool:
 
 # -- readers ------------------------------------------------------------------------------------------
 Item = InputRecord | RecordError
+JSONL, CSV, PARQUET = "jsonl", "csv", "parquet"
+_FORMATS = {".jsonl": JSONL, ".ndjson": JSONL, ".json": JSONL, ".csv": CSV, ".parquet": PARQUET, ".pq": PARQUET}
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One record as read, before validation: where it is ("line 7", "row 3"), its decoded value (a
+    dict, or for JSONL any JSON value), and for JSONL the line as read."""
+
+    where: str
+    data: Any
+    line: bytes = b""
+
+
+def input_format(path: Path) -> str:
+    """"jsonl", "csv" or "parquet", by extension; InputError for a missing file or another extension."""
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    found = _FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise InputError(f"unknown input format {path.suffix!r}: use .jsonl, .csv or .parquet")
+    return found
+
+
+def read_raw(path: Path, columns: Sequence[str] | None = None) -> Iterator[RawRow | RecordError]:
+    """Every non-blank record of a JSONL, CSV or Parquet file, in order, not validated; a line that is
+    not JSON (or a CSV row with too many cells) comes as a RecordError in its place. `columns` limits
+    what Parquet reads. A missing file or unknown format fails here, before the first record."""
+    kind = input_format(path)
+    if kind == JSONL:
+        return _jsonl_rows(path)
+    if kind == CSV:
+        return _csv_rows(path)
+    return _parquet_rows(path, columns)
 
 
 def read_records(path: Path, max_text_chars: int) -> Iterator[Item]:
-    """Records of a JSONL, CSV or Parquet file, chosen by extension, streamed."""
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise InputError(f"input file not found: {path}")
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return _read_jsonl(path, max_text_chars)
-    if suffix == ".csv":
-        return _read_csv(path, max_text_chars)
-    if suffix in (".parquet", ".pq"):
-        return _read_parquet(path, max_text_chars)
-    raise InputError(f"unknown input format {suffix!r}: use .jsonl, .csv or .parquet")
+    """Validated records of a JSONL, CSV or Parquet file, chosen by extension, streamed."""
+    kind = input_format(path)
+    return _validated(read_raw(path), kind, max_text_chars)
 
 
-def _read_jsonl(path: Path, max_text_chars: int) -> Iterator[Item]:
+def _validated(rows: Iterator[RawRow | RecordError], kind: str, max_text_chars: int) -> Iterator[Item]:
+    for row in rows:
+        if isinstance(row, RecordError):
+            yield row
+            continue
+        raw = row.data
+        if kind != JSONL:  # tabular: metadata as a JSON cell, and metadata fields as columns of their own
+            meta = raw.get("metadata")
+            if isinstance(meta, str):
+                try:
+                    raw = {**raw, "metadata": json.loads(meta)}
+                except json.JSONDecodeError:
+                    yield RecordError(row.where, "metadata", "not a JSON object", raw.get("id"))
+                    continue
+            raw = _fold_metadata(raw)
+        try:
+            yield validate(raw, row.where, max_text_chars)
+        except RecordError as exc:
+            yield exc
+
+
+def _jsonl_rows(path: Path) -> Iterator[RawRow | RecordError]:
     with path.open("rb") as handle:
-        for number, raw_line in enumerate(handle, start=1):
-            where = f"line {number}"
-            if not raw_line.strip():
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
                 continue
+            where = f"line {number}"
             try:
-                line = raw_line.decode("utf-8")
+                data = json.loads(line.decode("utf-8"))
             except UnicodeDecodeError:
                 yield RecordError(where, "<record>", "not valid UTF-8")
                 continue
-            try:
-                raw = json.loads(line)
             except json.JSONDecodeError as exc:
                 yield RecordError(where, "<record>", f"invalid JSON at column {exc.colno}")
                 continue
-            try:
-                yield validate(raw, where, max_text_chars)
-            except RecordError as exc:
-                yield exc
+            yield RawRow(where, data, line)
 
 
-def _read_csv(path: Path, max_text_chars: int) -> Iterator[Item]:
-    with path.open(newline="", encoding="utf-8", errors="strict") as handle:
-        reader = csv.DictReader(handle)
-        row_number = 0
+def _csv_rows(path: Path) -> Iterator[RawRow | RecordError]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        number = 0
         try:
-            for row_number, row in enumerate(reader, start=1):
-                raw: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+            for number, row in enumerate(csv.DictReader(handle), start=1):
                 if None in row:
-                    yield RecordError(f"row {row_number}", "<record>", "more cells than header columns")
+                    yield RecordError(f"row {number}", "<record>", "more cells than header columns")
                     continue
-                meta = raw.get("metadata")
-                if isinstance(meta, str):
-                    try:
-                        raw["metadata"] = json.loads(meta)
-                    except json.JSONDecodeError:
-                        yield RecordError(f"row {row_number}", "metadata", "not a JSON object", raw.get("id"))
-                        continue
-                try:
-                    yield validate(_fold_metadata(raw), f"row {row_number}", max_text_chars)
-                except RecordError as exc:
-                    yield exc
+                yield RawRow(f"row {number}", {k: (v if v != "" else None) for k, v in row.items()})
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise InputError(f"{path.name}: unreadable CSV after row {row_number} ({type(exc).__name__})") from None
+            raise InputError(f"{path.name}: unreadable CSV after row {number} ({type(exc).__name__})") from None
 
 
-def _read_parquet(path: Path, max_text_chars: int) -> Iterator[Item]:
+def parquet_file(path: Path) -> Any:
+    """A pyarrow ParquetFile, or InputError."""
+    import pyarrow.parquet as pq
+
     try:
-        import pyarrow.parquet as pq
-    except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
-        raise InputError("reading Parquet needs pyarrow: run `pip install radprep`") from exc
-    try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
-    row_number = 0
-    for batch in parquet.iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            row_number += 1
-            try:
-                yield validate(_fold_metadata(row), f"row {row_number}", max_text_chars)
-            except RecordError as exc:
-                yield exc
+
+
+def _parquet_rows(path: Path, columns: Sequence[str] | None) -> Iterator[RawRow | RecordError]:
+    parquet = parquet_file(path)
+    names = parquet.schema_arrow.names
+    wanted = [c for c in columns if c in names] if columns is not None else None
+    number = 0
+    for batch in parquet.iter_batches(batch_size=4096, columns=wanted):
+        for data in batch.to_pylist():
+            number += 1
+            yield RawRow(f"row {number}", data)

@@ -12,12 +12,13 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from service.cli import EXIT_OK, EXIT_RECORD_ERRORS
+
 if TYPE_CHECKING:
     from service.batch.runner import Engine
     from service.settings import Settings
 
 log = logging.getLogger("radprep")
-EXIT_OK, EXIT_RECORD_ERRORS = 0, 1
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

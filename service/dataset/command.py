@@ -14,9 +14,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from service.cli import EXIT_OK, EXIT_RECORD_ERRORS
+
 log = logging.getLogger("radprep")
 
-EXIT_OK, EXIT_SOME_BAD = 0, 1
 
 
 def add_parser(commands: Any) -> None:
@@ -83,7 +84,7 @@ def _errors_path(args: argparse.Namespace) -> Path:
 def _finish(errors_path: Path, bad: int, what: str) -> int:
     if bad:
         log.warning("%d %s; see %s", bad, what, errors_path)
-        return EXIT_SOME_BAD
+        return EXIT_RECORD_ERRORS
     errors_path.unlink(missing_ok=True)
     return EXIT_OK
 
@@ -119,7 +120,7 @@ def run_stats(args: argparse.Namespace) -> int:
             log.info("wrote %s", path)
     if errors:
         log.warning("%d records could not be counted%s", len(errors), " (first 20 above)" if len(errors) > 20 else "")
-        return EXIT_SOME_BAD
+        return EXIT_RECORD_ERRORS
     return EXIT_OK
 
 

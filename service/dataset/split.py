@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from service.dataset.rows import CSV, JSONL, KEY_COLUMNS, group_key, input_format, parquet_file, read_rows
+from service.dataset.rows import KEY_COLUMNS, group_key, read_rows
 from service.errors import InputError, RecordError
+from service.records import CSV, JSONL, input_format, parquet_file
 
 log = logging.getLogger("radprep")
 
