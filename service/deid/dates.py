@@ -16,7 +16,16 @@ What is shifted, and how:
   "1980s" one decade), so that it never stays the original value and the order of a patient's years
   is kept.
 Times of day ("14:32", "2:30 p.m.") are not dates here and are kept: they are not identifying on
-their own under HIPAA Safe Harbor and they carry the clinical timing of notifications.
+their own under HIPAA Safe Harbor and they carry the clinical timing of notifications. A time glued to
+a full date ("SEP 24, 2004@11:25", "2021-03-04T10:22:05Z", "May 22 2026 01:22AM") is part of the date
+span: the date shifts by the offset (whole days, so the time of day stays), and the time is kept as
+written, time zone included.
+
+Day or month first: "03/04/2019" is read month-first (US), "03.04.2019" day-first (the European dotted
+form), unless only the other order is a valid date; and when one date of a text can only be read one
+way ("25/03/2019", "13.04.2019"), every date of that text with the same separator is read that way.
+Dates glued to a path or code ("OP Unknown/09-07-2022@16:14", "XXXX/05/31/2016") are found after a
+word and a slash.
 """
 
 from __future__ import annotations
@@ -42,8 +51,12 @@ _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
 _ORD = r"(?:st|nd|rd|th|ST|ND|RD|TH)"
 _YEAR4 = r"(?:1[89]\d\d|20\d\d)"
-_L = r"(?<![\w/.\-])"  # not glued to a preceding word, number or separator
-_R = r"(?![\w]|[/\-.]\d)"  # nor to a following one
+_L = r"(?<![\w.\-])(?<![\d.\-]/)"  # not glued to a preceding word, number or separator ("Unknown/" is fine)
+_R = r"(?!(?!T\d)\w|[/\-.]\d)"  # nor to a following one (but "T10:22" may follow)
+_TIME = re.compile(
+    r"(?:@[ \t]?|T|[ \t]+(?:at[ \t]+)?)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,6})?)?"
+    r"(?:[ \t]?(?i:[ap]\.?m\.?)(?!\w))?(?:Z|[+\-](?:[01]\d):?[0-5]\d)?(?![\w:])"
+)
 _DATE_WORD = re.compile(
     r"(?i)\b(?:dated?|dob|d\.o\.b\.?|birth|born|on|of|from|since|study|exam|prior|comparison"
     r"|performed|admitted|admission|discharged?|seen|until|through|to)\b[\s:#]*$"
@@ -102,9 +115,13 @@ _SHAPES: tuple[_Shape, ...] = (
 @dataclass(frozen=True, slots=True)
 class DateMatch:
     start: int
-    end: int
+    end: int  # past a glued time of day, if any
     shape: str
     match: re.Match[str]
+    day_first: bool = False  # numeric dates: read DD/MM
+
+
+_WITH_TIME = frozenset({"iso", "numeric", "compact"})  # and the named-month shapes that have a year
 
 
 def find_dates(text: str) -> list[DateMatch]:
@@ -112,10 +129,16 @@ def find_dates(text: str) -> list[DateMatch]:
     if not any(ch.isdigit() for ch in text):
         return []
     found: list[DateMatch] = []
+    day_first = _day_first_separators(text)
     for shape in _SHAPES:
         for m in shape.regex.finditer(text):
             if _plausible(shape, m, text):
-                found.append(DateMatch(m.start(), m.end(), shape.name, m))
+                end = m.end()
+                if shape.name in _WITH_TIME or "year" in m.re.groupindex and m.group("year") and shape.name != "year":
+                    t = _TIME.match(text, end)
+                    end = t.end() if t else end
+                first = shape.name == "numeric" and m["sep"] in day_first
+                found.append(DateMatch(m.start(), end, shape.name, m, first))
     found.sort(key=lambda d: (d.start, -(d.end - d.start)))
     result: list[DateMatch] = []
     for d in found:
@@ -123,6 +146,19 @@ def find_dates(text: str) -> list[DateMatch]:
             continue
         result.append(d)
     return result
+
+
+def _day_first_separators(text: str) -> set[str]:
+    """Separators whose numeric dates this text writes day-first: "." unless a dotted date of the
+    text can only be month-first; "/" and "-" only when one of the text's dates can only be day-first."""
+    day_first = {"."}
+    for m in _SHAPES[1].regex.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        if a > 12 and b <= 12:
+            day_first.add(m["sep"])
+        elif b > 12 and a <= 12 and m["sep"] == ".":
+            day_first.discard(".")
+    return day_first
 
 
 def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
@@ -140,8 +176,11 @@ def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
     return True
 
 
-def _month_day_order(a: int, b: int) -> tuple[int, int] | None:
-    """(month, day) for a numeric date: US month-first unless only day-first is valid."""
+def _month_day_order(a: int, b: int, day_first: bool = False) -> tuple[int, int] | None:
+    """(month, day) for a numeric date: month-first (US) unless `day_first`, or only the other
+    order is valid."""
+    if day_first and 1 <= b <= 12 and 1 <= a <= 31:
+        return b, a
     if 1 <= a <= 12 and 1 <= b <= 31:
         return a, b
     if 1 <= b <= 12 and 1 <= a <= 31:
@@ -206,6 +245,7 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     m = d.match
     text = m.group(0)
     base = m.start()
+    time = m.string[m.end() : d.end]  # a glued time of day, kept as written
     if d.shape == "year":
         step = 10 if m["year"].rstrip("'").endswith(("s", "S")) else 1  # a decade moves a decade
         year = _full_year(m["year"])
@@ -213,7 +253,7 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
 
     parts: dict[str, tuple[int, int]] = {}  # role -> (start, end) within text
     if d.shape in ("numeric", "month_day"):
-        month_day = _month_day_order(int(m["a"]), int(m["b"]))
+        month_day = _month_day_order(int(m["a"]), int(m["b"]), d.day_first)
         assert month_day is not None
         month_group, day_group = ("a", "b") if month_day == (int(m["a"]), int(m["b"])) else ("b", "a")
         parts["month"] = m.span(month_group)
@@ -248,8 +288,12 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     replacements: list[tuple[int, int, str]] = []
     # "14-May-2019" is the abbreviated style (dd-Mon-yyyy), with a 2-digit day; "14 May 2019" is not.
     dashed = d.shape == "day_month_name" and "-" in text
+    # "May" names no style; a zero-padded day ("May 05") or a glued time ("May 22 2026 01:22AM")
+    # goes with abbreviated month names, as machine exports write them.
+    day_part = m.group("day") if "day" in m.re.groupindex else None
+    short_may = dashed or bool(time) or bool(day_part and day_part.startswith("0"))
     replacements.append((*parts["month"], _render_number(new.month, padded) if month_text.isdigit()
-                         else _render_month_name(month_text, new.month, abbreviated_may=dashed)))
+                         else _render_month_name(month_text, new.month, abbreviated_may=short_may)))
     if "day" in parts:
         day_text = piece("day")
         day_padded = padded if month_text.isdigit() else day_text.startswith("0") or dashed and len(day_text) == 2
@@ -261,7 +305,7 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     out = text
     for s, e, value in sorted(replacements, reverse=True):
         out = out[: s - base] + value + out[e - base :]
-    return out
+    return out + time
 
 
 def shift_compact(value: str, offset_days: int) -> str | None:
@@ -273,11 +317,16 @@ def shift_compact(value: str, offset_days: int) -> str | None:
     return (original + dt.timedelta(days=offset_days)).strftime("%Y%m%d")
 
 
-def shift_date_text(text: str, offset_days: int) -> str | None:
-    """Shift a detected date span given as text alone; None unless one date shape fits it whole
-    (the caller then replaces the span like an identifier, so nothing in it survives)."""
+def shift_date_text(text: str, offset_days: int, day_first: bool = False) -> str | None:
+    """Shift a detected date span given as text alone, a glued time of day included; None unless
+    one date shape fits it whole (the caller then replaces the span like an identifier, so nothing
+    in it survives). `day_first` reads an ambiguous numeric date DD/MM, as `find_dates` decided."""
     for shape in _SHAPES:
-        m = shape.regex.fullmatch(text)
-        if m is not None and (shape.name != "numeric" or _month_day_order(int(m["a"]), int(m["b"]))):
-            return shift_date(DateMatch(0, len(text), shape.name, m), offset_days)
+        m = shape.regex.match(text)
+        if m is None or m.end() < len(text) and _TIME.fullmatch(text, m.end()) is None:
+            continue
+        if shape.name == "numeric" and not _month_day_order(int(m["a"]), int(m["b"])):
+            continue
+        first = shape.name == "numeric" and (day_first or m["sep"] in _day_first_separators(text))
+        return shift_date(DateMatch(0, len(text), shape.name, m, first), offset_days)
     return None

@@ -1,20 +1,64 @@
-"""Detection: every recognizer over a batch of texts → sorted, non-overlapping PHI spans."""
+"""Detection: every recognizer over a batch of texts → sorted, non-overlapping PHI spans.
+
+The recognizers run on an NFKC view of each text (full-width "ＭＲＮ９９８８", superscript and other
+compatibility forms read as plain letters and digits), and spans map back to the original. Then
+three passes over the spans of a text:
+
+- field labels ("Pat Loc:", "Proc Ord:") are never names or places by weak evidence (dictionary,
+  gazetteer, NER);
+- protected numbers (doses, measurements, CPT/ICD codes, vertebral levels) are cut out of any
+  identifier, phone, address or date that reached into them;
+- a word detected as a name or place by its context is PHI at its other places in the same text
+  too ("Radu Crosson ... Radu wishes"), unless it is also a plain English or clinical word.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
-from service.deid.names import NameRecognizer
+from service.deid.context import destinations, label_ranges, person_fields, protected_ranges, typist_initials
+from service.deid.lexicon import STOPWORDS, name_lists
+from service.deid.names import NameRecognizer, is_cased
 from service.deid.nlp import PresidioContacts, SpacyNer
 from service.deid.patterns import PATTERN_RECOGNIZERS
-from service.deid.spans import Span, resolve_overlaps
+from service.deid.spans import EntityType, Span, resolve_overlaps
 from service.settings import Settings
+
+_NAMES_AND_PLACES = frozenset({EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION, EntityType.ADDRESS})
+_CUT_BY_NUMBERS = frozenset({EntityType.ID, EntityType.PHONE, EntityType.ADDRESS, EntityType.LOCATION,
+                             EntityType.DATE, EntityType.SSN})
+_PROPAGATED = frozenset({EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION})
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*")
+
+
+def nfkc_view(text: str) -> tuple[str, list[int] | None]:
+    """(NFKC form of the text, for each of its characters the offset it came from; None when the
+    text is its own NFKC form)."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, None
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch) if not ch.isascii() else ch
+        chars.append(folded)
+        origin.extend([i] * len(folded))
+    origin.append(len(text))
+    return "".join(chars), origin
+
+
+def _map_back(spans: list[Span], origin: list[int] | None) -> list[Span]:
+    if origin is None:
+        return spans
+    return [Span(s.entity_type, origin[s.start], origin[s.end - 1] + 1, s.score, s.source) for s in spans if s.end > s.start]
 
 
 class Detector:
-    """Finds PHI: radiology pattern recognizers, names in context and by dictionary, Presidio's
-    contact recognizers, and spaCy NER on the lines whose words leave a name in doubt (capitalised
-    words that no list knows). Most radiology lines have none, which keeps NER off the hot path.
+    """Finds PHI: radiology pattern recognizers, names and places by position and context, names by
+    dictionary, Presidio's contact recognizers, and spaCy NER on the lines whose words leave a name in
+    doubt (capitalised words that no list knows). Most radiology lines have none, which keeps NER off
+    the hot path.
 
     Loading takes a few seconds (spaCy, word lists); build one per process and reuse it.
     """
@@ -31,14 +75,15 @@ class Detector:
 
     def detect_batch(self, texts: Sequence[str]) -> list[list[Span]]:
         found: list[list[Span]] = []
+        views: list[tuple[str, list[int] | None]] = [nfkc_view(text) for text in texts]
         snippets: list[tuple[int, int]] = []  # (text index, offset of the line in it)
         snippet_texts: list[str] = []
-        for index, text in enumerate(texts):
+        for index, (text, _) in enumerate(views):
             spans = self._contacts.analyze(text)
             for recognize in PATTERN_RECOGNIZERS:
                 spans += recognize(text)
             names, doubtful = self._names.analyze(text)
-            spans += names
+            spans += names + person_fields(text) + typist_initials(text) + destinations(text, is_cased(text))
             for start, end in doubtful:
                 snippets.append((index, start))
                 snippet_texts.append(text[start:end])
@@ -49,4 +94,58 @@ class Detector:
                 found[index] += [
                     Span(s.entity_type, s.start + offset, s.end + offset, s.score, s.source) for s in spans
                 ]
-        return [resolve_overlaps(spans, text) for text, spans in zip(texts, found, strict=True)]
+        results = []
+        for (text, origin), spans in zip(views, found, strict=True):
+            spans = _propagate(text, _cut_protected(text, _drop_labels(text, spans)))
+            results.append(_map_back(resolve_overlaps(spans, text), origin))
+        return results
+
+
+def _drop_labels(text: str, spans: list[Span]) -> list[Span]:
+    labels = label_ranges(text)
+    if not labels:
+        return spans
+    # Only the weak evidence (dictionary, gazetteer, NER) gives way: "Dr. Smith:" stays a name.
+    return [s for s in spans if s.entity_type not in _NAMES_AND_PLACES or s.score >= 0.85
+            or not any(a <= s.start and s.end <= b for a, b in labels)]
+
+
+def _cut_protected(text: str, spans: list[Span]) -> list[Span]:
+    protected = protected_ranges(text)
+    if not protected:
+        return spans
+    out = []
+    for s in spans:
+        overlapping = [(a, b) for a, b in protected if a < s.end and s.start < b]
+        if not overlapping or s.entity_type not in _CUT_BY_NUMBERS:
+            out.append(s)
+            continue
+        start, end = s.start, s.end
+        for a, b in overlapping:  # keep the part before the protected number, if it still holds a digit
+            if a <= start:
+                start = max(start, b)
+            else:
+                end = min(end, a)
+        if start < end and any(ch.isalnum() for ch in text[start:end]):
+            out.append(Span(s.entity_type, start, end, s.score, s.source))
+    return out
+
+
+def _propagate(text: str, spans: list[Span]) -> list[Span]:
+    """Other places in the text of the words that context marked as a name or a place."""
+    lists = name_lists()
+    words: dict[str, EntityType] = {}
+    for s in spans:
+        if s.entity_type in _PROPAGATED and s.score >= 0.8 and not s.source.startswith("spacy"):
+            for m in _WORD.finditer(text, s.start, s.end):
+                lower = m.group().lower()
+                if len(lower) >= 3 and lower not in STOPWORDS and not lists.vocabulary(lower):
+                    words.setdefault(lower, s.entity_type)
+    if not words:
+        return spans
+    extra = []
+    for m in _WORD.finditer(text):
+        kind = words.get(m.group().lower())
+        if kind is not None:
+            extra.append(Span(kind, m.start(), m.end(), 0.75, "propagated"))
+    return spans + extra

@@ -5,6 +5,11 @@
 - Word frequency (`wordfreq`, Zipf scale: 7 ≈ "the", 3 ≈ once per million words): a census name
   that is also a common English word ("Gray", "Stone", "Rose") is a name only where the context says so.
 - `data/keep_words.txt`: clinical eponyms and radiology words that are never PHI on their own.
+- `data/english_names.txt`: census names that are also lower-case English words (SCOWL): "long",
+  "bell", "supple", "patella". Names only where context says so, never by the dictionary alone.
+- `data/clinical_words.txt`: the words of drug and disease names (MIT lexicons): "medrol",
+  "colace", "guillain". Never names or places without context.
+Both are built by `scripts/build_word_lists.py`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ class NameLists:
     first_pool: tuple[str, ...]  # Title-case surrogate pools, most common first
     last_pool: tuple[str, ...]
     keep: frozenset[str]
+    english: frozenset[str]  # census names that are lower-case English words
+    clinical: frozenset[str]  # words of drug and disease names
+
+    def vocabulary(self, lower: str) -> bool:
+        """Is this lower-case word known as something other than a name (English, clinical, kept)?"""
+        return lower in self.keep or lower in self.english or lower in self.clinical
 
 
 def _census(filename: str) -> list[str]:
@@ -41,14 +52,16 @@ def _census(filename: str) -> list[str]:
     return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
 
 
+def _word_file(name: str) -> frozenset[str]:
+    text = resources.files("service.deid").joinpath(f"data/{name}").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
 @cache
 def name_lists() -> NameLists:
     first = _census("dist.female.first") + _census("dist.male.first")
     last = _census("dist.all.last")
-    keep_text = resources.files("service.deid").joinpath("data/keep_words.txt").read_text("utf-8")
-    keep = frozenset(
-        line.strip().lower() for line in keep_text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    keep = _word_file("keep_words.txt")
 
     def pool(words: list[str], size: int) -> tuple[str, ...]:
         picked = [w for w in words[: size * 2] if w not in keep and zipf(w) < 4.0 and len(w) > 2]
@@ -57,6 +70,7 @@ def name_lists() -> NameLists:
     return NameLists(
         first=frozenset(first), last=frozenset(last),
         first_pool=pool(list(dict.fromkeys(first)), 2000), last_pool=pool(last, 5000), keep=keep,
+        english=_word_file("english_names.txt"), clinical=_word_file("clinical_words.txt"),
     )
 
 

@@ -53,7 +53,8 @@ _ROLE = (
     r"|interpreting|requesting)[ \t]+)?(?:physician|provider|doctor|clinician|radiologist|surgeon|hospitalist"
     r"|nurse|practitioner|technologist)(?:[ \t]*,)?"
     r"|np|rn|rrt|crna|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
-    r"|nurse[ \t]+practitioner|physician[ \t]+assistant)[ \t]+"
+    r"|nurse[ \t]+practitioner|physician[ \t]+assistant|pa|tech|therapist|pharmacist|chaplain|sonographer"
+    r"|student|scribe|midwife|dietitian|coordinator|social[ \t]+worker|case[ \t]+manager|patient|pt)[ \t]+"
 )
 _ENDS_WITH_TITLE = re.compile(rf"\b{_TITLE}$")
 _IS_ROLE = re.compile(rf"\b{_ROLE}$")
@@ -100,11 +101,56 @@ _SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MUL
 _LAST_FIRST = re.compile(
     rf"\b(?P<last>{_NAME_WORD}),[ \t]*(?P<first>{_NAME_WORD})(?:[ \t]+(?P<initial>{_LETTER})\b\.?)?"
 )
+_SURNAME_INITIAL = re.compile(rf"\b(?P<last>[A-Z]{_NAME_WORD}),[ \t]?(?P<init>[A-Z])\.(?![A-Za-z])")
+_INITIALS_SURNAME = re.compile(
+    rf"(?<![\w.])(?P<init>(?:[A-Z]\.[ \t]?){{1,3}})(?P<last>[A-Z](?:[a-z'’\-]+[a-z]|[A-Z'’\-]+[A-Z]))\b"
+)
 _CREDENTIALS = frozenset("md do rn np phd mbbs frcr facr dabr crna dds pa-c lpn cna rt crt rrt msw licsw".split())
 _PARTICLES = frozenset("van von der den de del della di da la le du st bin al el ter ten dos das".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 _COMMON_WORD = 4.5  # zipf above this: an ordinary word, not a name, even when capitalised
 _RARE_WORD = 3.5  # zipf below this: rare enough to be a name when context announces one
+# Eponyms by rule: a capitalised word before a clinical head noun ("Babinski sign", "Graves disease",
+# "Hill-Sachs lesion", "Allis clamp", "Judkins catheter") or after "<anatomy> of" ("circle of Willis")
+# names a sign, disease, instrument or structure, not a person in the report, unless context says so.
+_EPONYM_HEAD = re.compile(
+    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*[ \t]+(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
+    r"|valves?|tears?|lines?|nodes?|nodules?|reflex(?:es)?|maneuvers?|manoeuvres?|catheters?|protocols?"
+    r"|classifications?|scores?|scales?|criteria|procedures?|operations?|repairs?|incisions?|clamps?|forceps"
+    r"|retractors?|scissors|stand|needles?|elevators?|drains?|tubes?|stents?|shunts?|view|positions?|phenomenon"
+    r"|palsy|cysts?|ulcers?|hernias?|deformity|bodies|body|cells?|tumou?rs?|sarcomas?|lymphomas?|law|ligaments?"
+    r"|triad|pouch|space|rings?|diverticulum|canal|ducts?|foramen|fossa|angle|technique|method|approach"
+    r"|cautery|electrocautery|stitch|sutures?|knots?|pads?|dressings?|blades?|burr?s?|drills?|rongeurs?"
+    r"|curettes?|dilators?|speculum|cannulas?|sheaths?|wires?|pins?|nails?|plates?|screws?|fixators?|braces?"
+    r"|splints?|casts?|boots?|frame|table|apparatus|devices?|pumps?|filters?|balloons?|bags?|masks?"
+    r"|anastomosis|fundoplication|dissection|resection|sphincter|membranes?|glands?|organs?|capsule|fascia"
+    r"|artery|vein|nerves?|muscles?|tendons?|bursa|joints?|area|zone|points?|triangle|effect|rule|stain"
+    r"|staining|reaction|solution|grade|grading|stage|staging|type|anomaly|malformation|strips?|tape|gauze"
+    r"|spots?|sounds?|murmur|pulses?|breathing|respiration|gait|posture|esophagus|appendix|fistula|flap"
+    r"|mole|nevus|hygroma|aneurysm|ratio|index|equation|formula)\b"
+)
+_EPONYM_OF = re.compile(
+    r"(?i:circle|ligament|pouch|ampulla|canal|sphincter|space|foramen|angle|triangle|organs?|islets?|loops?|duct"
+    r"|node|crypts?|columns?|bundle|tract|nucleus|area|plexus|antrum|folds?|crest|sinus|line|tubercle|valve"
+    r"|aqueduct|glands?|cells?|capsule|membrane|fascia|canals?|bursa|spaces?)[ \t]+of[ \t]+$"
+)
+
+
+def eponym(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] an eponym by its neighbours: a clinical head noun after it, or "<anatomy> of"
+    before it?"""
+    return _EPONYM_HEAD.match(text, end) is not None or _EPONYM_OF.search(text, max(0, start - 24), start) is not None
+
+
+def is_cased(text: str) -> bool:
+    """Does the text use ordinary sentence case (then a lower-case word is no name without a cue)?
+    All-capitals and all-lower-case notes give capitalisation no meaning."""
+    words = [w for w in re.findall(r"[^\W\d_]{3,}", text[:4000])]
+    if len(words) < 6:
+        return False
+    lower = sum(w.islower() for w in words)
+    title = sum(w[0].isupper() and not w.isupper() for w in words)
+    return lower >= 0.3 * len(words) and title >= 0.03 * len(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +192,15 @@ class NameRecognizer:
         """(name spans, doubtful (start, end) lines holding capitalised words no list knows)."""
         tokens = [_Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         starts = [t.start for t in tokens]
+        cased = is_cased(text)
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
         for m in _TRIGGER.finditer(text):
             trigger = m.group()
             after_label = bool(_IS_LABEL.match(trigger))
             if _ENDS_WITH_TITLE.search(trigger):
                 lower_case = "title"
-            elif after_label:
-                lower_case = "never"
+            elif after_label or cased:
+                lower_case = "never"  # in sentence-case text a name after a verb is capitalised
             else:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
@@ -165,7 +212,7 @@ class NameRecognizer:
                 k = i
                 while k < j and self._cued_name(tokens[k], _initial_before(text, tokens, k)):
                     k += 1
-                if k < j or not self._census_run(tokens[i:j]):
+                if (k < j or not self._census_run(tokens[i:j])) and not self._role_name(tokens[i:j], cased):
                     continue
             if j > i:
                 found.append((i, j, 0.95))
@@ -208,18 +255,24 @@ class NameRecognizer:
         for m in _LAST_FIRST.finditer(text):
             if self._last_first(m):
                 found.append((bisect_left(starts, m.start()), bisect_left(starts, m.end()), 0.85))
+        for start, end, score in self._initial_forms(text):
+            found.append((bisect_left(starts, start), bisect_left(starts, end), score))
         doubtful: list[tuple[int, int]] = []
         for i, tok in enumerate(tokens):
-            verdict = self._dictionary_verdict(text, tok, i)
+            verdict = self._dictionary_verdict(text, tok, i, cased)
             if verdict == "name":
                 j = i + 1
                 while i > 0 and self._adjacent_name(text, tokens[i - 1], tokens[i]):
                     i -= 1
                 while j < len(tokens) and self._adjacent_name(text, tokens[j - 1], tokens[j], check_right=True):
                     j += 1
-                found.append((i, j, 0.7))
-            elif verdict == "unknown" and (not doubtful or tok.start >= doubtful[-1][1]):
+                if not eponym(text, tokens[i].start, tokens[j - 1].end):
+                    found.append((i, j, 0.7))
+            elif (verdict == "unknown" or cased and self._maybe_full_name(text, tokens, i)) \
+                    and (not doubtful or tok.start >= doubtful[-1][1]):
                 doubtful.append(_line_around(text, tok.start))
+        if cased:
+            found += self._full_names(text, tokens)
         spans = [Span(EntityType.PERSON, tokens[i].start, tokens[j - 1].end, score, "names") for i, j, score in found]
         return spans, doubtful
 
@@ -314,16 +367,51 @@ class NameRecognizer:
             return j + 2
         return j
 
+    def _role_name(self, run: list[_Token], cased: bool) -> bool:
+        """After a role noun ("nurse Mary Long", "charge nurse Bob Stone", "Resident Kimberly Case"): a
+        first name, then census names or initials, common words included; capitalised in cased text."""
+        if not run or len(run[0].text) < 2:
+            return False
+        if not self._is_first_name(run[0].lower) and not (_word_zipf(run[0].lower) < 3.0 and len(run) > 1):
+            return False
+        if run[0].lower in self._lists.clinical:
+            return False
+        return all((t.capitalised or not cased) and (len(t.text) == 1 or self._is_name_word(t.lower)
+                                                      or _word_zipf(t.lower) < 3.0) for t in run)
+
     def _last_first(self, m: re.Match[str]) -> bool:
         last, first = m["last"], m["first"]
         if not (last[0].isupper() and first[0].isupper()) or (m["initial"] and not m["initial"].isupper()):
             return False
         lower_last, lower_first = last.lower(), first.lower()
-        if lower_last in self._lists.keep or lower_first in self._lists.keep:
+        lists = self._lists
+        if lower_last in lists.keep or lower_first in lists.keep or lower_first in lists.clinical:
             return False
+        # "SMITH, JOHN", "Long, Mary", "STREET,JENNIFER": a surname and a first name, not both plain words.
         return self._is_name_word(lower_last) and self._is_first_name(lower_first) and (
             _word_zipf(lower_last) < _COMMON_WORD or _word_zipf(lower_first) < _COMMON_WORD
+            or not (lower_last in lists.english and lower_first in lists.english)
         )
+
+    def _initial_forms(self, text: str) -> list[tuple[int, int, float]]:
+        """(start, end, score) of "BROWN, F." and "J.E. SMITH" / "K. Chambers": a census surname with
+        initials. A surname that is also a word needs two initials or a credential after it."""
+        lists = self._lists
+        out = []
+        for m in _SURNAME_INITIAL.finditer(text):  # the shape says "name" whatever the word
+            lower = m["last"].lower()
+            if self._is_name_word(lower) or _word_zipf(lower) < 3.0 and lower not in lists.clinical:
+                out.append((m.start(), m.end("init"), 0.85))
+        for m in _INITIALS_SURNAME.finditer(text):
+            lower = m["last"].lower()
+            if not self._is_name_word(lower) or lower in lists.keep or lower in lists.clinical \
+                    or lower in _ROLE_WORDS or lower in _CREDENTIALS or _POSTNOMINAL.fullmatch(m["init"].strip()):
+                continue
+            two = m["init"].count(".") > 1
+            if lower in lists.english and not two and _POSTNOMINAL.match(text, m.end()) is None:
+                continue
+            out.append((m.start(), m.end(), 0.85))
+        return out
 
     def _extend(self, text: str, tokens: list[_Token], i: int, lower_case: str, after_label: bool = False) -> int:
         """Index past the run of name-like tokens starting at i (at most 5, particles included)."""
@@ -363,13 +451,50 @@ class NameRecognizer:
             return other.text.isupper()
         if other.lower in _PARTICLES and not check_right:
             return True
-        return other.capitalised and self._is_name_word(other.lower) and \
-            other.lower not in self._lists.keep and other.lower not in STOPWORDS
+        if not other.capitalised or other.lower in STOPWORDS or self._lists.vocabulary(other.lower):
+            return False
+        return self._is_name_word(other.lower) or (check_right and _word_zipf(other.lower) < 3.0)
 
-    def _dictionary_verdict(self, text: str, tok: _Token, index: int) -> str:
+    def _maybe_full_name(self, text: str, tokens: list[_Token], i: int) -> bool:
+        """A Title-case first name before another Title-case word ("Robin Street has ..."): only the
+        statistical model can tell a name from words there."""
+        tok = tokens[i]
+        if i + 1 >= len(tokens) or not tok.capitalised or tok.text.isupper() or len(tok.text) < 3:
+            return False
+        nxt = tokens[i + 1]
+        return nxt.capitalised and not nxt.text.isupper() and _joined(text, tok, nxt.start) \
+            and self._is_first_name(tok.lower) and tok.lower not in self._lists.clinical
+
+    def _full_names(self, text: str, tokens: list[_Token]) -> list[tuple[int, int, float]]:
+        """A full name with no cue in sentence-case text ("Zebulon Quagmire has clear lungs"): a
+        Title-case census first name, then a Title-case surname (a census name or a rare word), not both
+        plain English words, no clinical or kept word, no eponym."""
+        lists = self._lists
+        out = []
+        for i in range(len(tokens) - 1):
+            a, b = tokens[i], tokens[i + 1]
+            if not (a.capitalised and b.capitalised) or a.text.isupper() or b.text.isupper() \
+                    or len(a.text) < 3 or len(b.text) < 3 or not _joined(text, a, b.start):
+                continue
+            la, lb = a.lower, b.lower
+            if not self._is_first_name(la) or la in STOPWORDS or lb in STOPWORDS:
+                continue
+            if any(w in lists.keep or w in lists.clinical for w in (la, lb)):
+                continue
+            if not (self._is_name_word(lb) or _word_zipf(lb) < 3.0) or (la in lists.english and lb in lists.english):
+                continue
+            if _word_zipf(la) >= _COMMON_WORD and _word_zipf(lb) >= _COMMON_WORD:
+                continue
+            if not eponym(text, a.start, b.end):
+                out.append((i, i + 2, 0.75))
+        return out
+
+    def _dictionary_verdict(self, text: str, tok: _Token, index: int, cased: bool = False) -> str:
         lower = tok.lower
-        if len(lower) < 3 or lower in STOPWORDS or lower in self._lists.keep:
+        if len(lower) < 3 or lower in STOPWORDS or self._lists.vocabulary(lower):
             return "word"
+        if cased and not tok.capitalised:
+            return "word"  # in sentence-case text a name is capitalised
         score = _word_zipf(lower)
         is_name = self._is_name_word(lower)
         word = tok.text

@@ -82,19 +82,23 @@ class SpacyNer:
             spans = []
             for ent in doc.ents:
                 kind = _SPACY_LABELS.get(ent.label_)
-                if kind is not None and "\n" not in ent.text and self._plausible([t.text for t in ent]):
+                if kind is not None and "\n" not in ent.text and self._plausible([t.text for t in ent], kind):
                     spans.append(Span(kind, ent.start_char, ent.end_char, 0.6, f"spacy:{ent.label_}"))
             results.append(spans)
         return results
 
-    def _plausible(self, words: list[str]) -> bool:
+    def _plausible(self, words: list[str], kind: EntityType = EntityType.PERSON) -> bool:
         lists = self._lists
         alpha = [w for w in words if w[:1].isalpha()]
         lowers = [w.lower() for w in alpha]
-        if not lowers or any(w in lists.keep for w in lowers) or all(w in STOPWORDS for w in lowers):
+        if not lowers or any(w in lists.keep or w in lists.clinical for w in lowers) \
+                or all(w in STOPWORDS for w in lowers):
             return False
         if not all(w[:1].isupper() for w in alpha):
             return False
+        if kind is not EntityType.PERSON:  # a place or an organisation needs a word no vocabulary knows
+            return any(len(w) > 3 and zipf(w) < 3.0 and not lists.vocabulary(w) and w not in lists.first
+                       for w in lowers)
         census = any((w in lists.first or w in lists.last) and w not in STOPWORDS for w in lowers)
         return census or (len(lowers) > 1 and any(zipf(w) < 2.5 for w in lowers))
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 
 from service.deid.dates import find_dates
-from service.deid.lexicon import name_lists
-from service.deid.places import cities
+from service.deid.lexicon import STOPWORDS, name_lists, zipf
+from service.deid.places import cities, gazetteer
 from service.deid.spans import EntityType, Span
 
 Recognizer = Callable[[str], list[Span]]
@@ -106,6 +106,19 @@ _INSTITUTION = re.compile(
     r"[ \t]+(?:Associates|Group|Partners)|Urgent[ \t]+Care|Memorial|Medical[ \t]+Group|Health)\b"
     r"(?:[ \t]+(?:of|at)[ \t]+[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+)?)?"
 )
+_GROUP = re.compile(
+    r"\b(?P<words>(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|and|&)[ \t]+)?){1,3})(?:(?:Medical|Imaging|Radiology|Radiologic"
+    r"|Orthopa?edic|Family|Internal[ \t]+Medicine|Cardiology|Cardiovascular|Diagnostic|Surgical|Physicians?|Health"
+    r"|Pediatric|Women's|Heart|Spine|Vascular|Neurology|Oncology|Pulmonary|Chest|Sports[ \t]+Medicine|Primary[ \t]+Care"
+    r"|Urgent[ \t]+Care|Dental|Eye|Kidney|Dialysis)[ \t]+)?(?:Associates|Partners|Group|Practice|Diagnostics"
+    r"|Imaging|Physicians|Specialists|Consultants|Institute|Laboratories|Labs?|Services)\b"
+)
+_STATE_FULL = re.compile(_STATE_NAMES)
+_STATE_SHORT = frozenset(
+    "mass conn penn mich minn wash tenn ariz calif colo fla ill ind kan ky md miss mo mont neb nev okla ore tex va vt"
+    " wis wyo ala ark del ga ia".split()
+)
+_PLACE_GENERAL = re.compile(r"\b(?P<place>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[ \t]+General\b(?![ \t]+[a-z])")
 _GENERIC_INSTITUTION_WORDS = frozenset(
     "the a an outside our this that prior previous local same other community university general memorial "
     "county regional city state children's veterans va emergency main".split()
@@ -114,7 +127,11 @@ _AGE = re.compile(
     r"(?i)(?:\b(?:age|aged|age:)[ \t]*(?P<a>9\d|1[0-2]\d)\b)|(?:(?<![\w.])(?P<b>9\d|1[0-2]\d)(?:[ \t]*|-)"
     r"(?:years?|yrs?|y)(?:[ \t]*|-)(?:old|o\b|/o\b|\.o\.)|(?<![\w.])(?P<c>9\d|1[0-2]\d)[ \t]*-?[ \t]*"
     r"(?:yo|y/o|y\.o\.|yr[ \t]+old|year[ \t]+old|yrs?[ \t]+old)\b"
-    r"|(?<![\w.])(?P<d>9\d|1[0-2]\d)[ \t]?-?(?-i:M|F|YOM|YOF|YO|yo)\b)"
+    r"|(?<![\w.])(?P<d>9\d|1[0-2]\d)[ \t]?-?(?-i:M|F|YOM|YOF|YO|yo)\b"
+    r"|(?<![\w.])(?P<e>9\d|1[0-2]\d)[ \t]*(?:years?|yrs?)[ \t]+of[ \t]+age\b"
+    r"|\b(?P<f>ninety(?:[ \t\-](?:one|two|three|four|five|six|seven|eight|nine))?|one[ \t\-]hundred(?:[ \t\-]"
+    r"(?:and[ \t\-])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?)[ \t\-]+(?:years?|yrs?)"
+    r"(?:[ \t\-]+old|[ \t]+of[ \t]+age)\b)"
 )
 _TEMPERATURE = re.compile(r"(?i)\b(?:t|temp|temperature|tmax|tm|febrile|fever)\b[ \t:]*(?:of[ \t]+)?$")
 
@@ -128,7 +145,8 @@ def _spans(regex: re.Pattern[str], text: str, kind: EntityType, group: str | int
 def dates(text: str) -> list[Span]:
     # A bare year ("1855") is weak evidence: a street number or an ID that overlaps it wins.
     return [
-        Span(EntityType.DATE, d.start, d.end, 0.5 if d.shape == "year" else 0.95, f"date:{d.shape}")
+        Span(EntityType.DATE, d.start, d.end, 0.5 if d.shape == "year" else 0.95,
+             f"date:{d.shape}" + (":day-first" if d.day_first else ""))
         for d in find_dates(text)
     ]
 
@@ -173,8 +191,9 @@ def addresses(text: str) -> list[Span]:
     found = _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
     found += _spans(_STREETS[0], text, EntityType.ADDRESS, 0, 0.85)
     keep = name_lists().keep
-    for m in _STREETS[1].finditer(text):  # clinical-word suffixes: not after clinical words
-        if not any(word.lower().strip(".") in keep for word in m["words"].split()):
+    for m in _STREETS[1].finditer(text):  # clinical-word suffixes: not after clinical or common words
+        words = [word.lower().strip(".") for word in m["words"].split()]
+        if not any(w in keep or w in STOPWORDS or zipf(w) >= 5.0 for w in words):
             found.append(Span(EntityType.ADDRESS, m.start(), m.end(), 0.85, "address"))
     for m in _ZIP_AFTER_STATE.finditer(text):
         found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
@@ -206,22 +225,42 @@ def _address_line(line: str, offset: int) -> list[Span]:
 
 
 def institutions(text: str) -> list[Span]:
-    found = []
+    found: list[Span] = []
     for m in _INSTITUTION.finditer(text):
         words = m.group().split()
         # "the Hospital", "Outside Hospital", "General Hospital" alone name no place.
         if all(w.lower().strip(".") in _GENERIC_INSTITUTION_WORDS for w in words[:-1]):
             continue
         found.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.85, "institution"))
+    found += [g for g in _groups(text) if not any(f.start < g.end and g.start < f.end for f in found)]
+    return found
+
+
+def _groups(text: str) -> list[Span]:
+    """Practices and groups ("Bell Imaging Associates", "Northside Radiology Partners", "Marsh Family
+    Practice") when a word of the name is a surname, a town or a rare word, not clinical words alone
+    ("Magnetic Resonance Imaging"); "<state or city> General" ("Mass General")."""
+    found = []
+    lists = name_lists()
+    gaz = gazetteer()
+    for m in _GROUP.finditer(text):
+        words = [w.lower().strip(".'’") for w in m["words"].split()]
+        if any(w in lists.last or w in gaz.single or zipf(w) < 3.0 and w not in lists.clinical for w in words
+               if w not in STOPWORDS and w not in lists.keep):
+            found.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.85, "institution:group"))
+    for m in _PLACE_GENERAL.finditer(text):
+        place = m["place"].lower()
+        if place in _STATE_SHORT or place in gaz.single or place in gaz.multi or _STATE_FULL.fullmatch(m["place"]):
+            found.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.85, "institution:general"))
     return found
 
 
 def ages(text: str) -> list[Span]:
-    if "9" not in text and "1" not in text:
+    if "9" not in text and "1" not in text and "inety" not in text.lower() and "hundred" not in text.lower():
         return []
     spans = []
     for m in _AGE.finditer(text):
-        group = next(g for g in "abcd" if m.group(g))
+        group = next(g for g in "abcdef" if m.group(g))
         if group == "d" and _TEMPERATURE.search(text[max(0, m.start() - 16) : m.start()]):
             continue  # "T 101F" is a temperature
         spans.append(Span(EntityType.AGE, m.start(group), m.end(group), 0.95, "age"))

@@ -74,7 +74,7 @@ class Deidentifier:
         for span in spans:
             pieces.append(text[cursor : span.start])
             out_len += span.start - cursor
-            surrogate = self.surrogate(span.entity_type, text[span.start : span.end], patient)
+            surrogate = self.surrogate(span, text[span.start : span.end], patient)
             pieces.append(surrogate)
             entities.append(Entity(span.entity_type.value, out_len, out_len + len(surrogate)))
             replacements.append(Replacement(span, surrogate, out_len, out_len + len(surrogate)))
@@ -83,9 +83,10 @@ class Deidentifier:
         pieces.append(text[cursor:])
         return DeidResult("".join(pieces), entities, replacements)
 
-    def surrogate(self, kind: EntityType, value: str, patient: PatientContext) -> str:
+    def surrogate(self, span: Span, value: str, patient: PatientContext) -> str:
+        kind = span.entity_type
         if kind is EntityType.DATE:
-            shifted = shift_date_text(value, patient.date_offset_days)
+            shifted = shift_date_text(value, patient.date_offset_days, day_first=span.source.endswith(":day-first"))
             return shifted if shifted is not None else self.surrogates.identifier(value)
         # ID, PHONE and SSN (and anything else) keep their format with consistent characters.
         return self._by_type.get(kind, self.surrogates.identifier)(value)

@@ -1,0 +1,207 @@
+"""Recognizers by position and context, whatever the words are.
+
+- **Person fields.** The value of a labelled person field is a name whatever its words: `Req Phys:`,
+  `Attending Physician:`, `Requested By:`, `Dictated By:`, `Pending review by:`, `Verifier E-Sig:/ES/`,
+  `Primary Interpreting Staff:` (value on the next line), `cc:`, `Patient:`, `Name:`. Names in any
+  form: `LAST,FIRST M`, `LAST, F.`, `J.E. SMITH`, with titles and credentials around them, common-word
+  surnames included ("Long", "Bell", "Cross").
+- **Typist initials** of a sign-off (`JS/ab`) on a line or comma-separated field of their own.
+- **Destinations.** After a movement verb ("transferred to", "admitted to", "followed at", "came
+  from") words that are not vocabulary (English, clinical, hospital unit abbreviations) name a place.
+- **Field labels** (`Pat Loc:`, `Proc Ord:`) are never names or places; `label_ranges` finds them.
+- **Protected numbers**: numbers with units (doses, measurements, rates), CPT and ICD codes, vertebral
+  levels. No identifier, phone or address may swallow them (`protected_ranges`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.deid.lexicon import STOPWORDS, name_lists, zipf
+from service.deid.spans import EntityType, Span
+
+_HEADS = (
+    r"phys(?:ician)?s?|provider|doctor|dr|md|staff|radiologist|resident|fellow|attending|nurse|rn|technologist"
+    r"|tech|verifier|reader|interpreter|patient(?:[ \t]+name)?|pt(?:[ \t]+name)?|name|cc|copies[ \t]+to|pcp"
+    r"|(?:requested|dictated|transcribed|signed|verified|approved|reviewed|read|interpreted|performed|ordered"
+    r"|referred|seen|electronically[ \t]+signed|pending[ \t]+review|reviewed|ordered)[ \t]+by"
+    r"|e-?sig(?:nature)?|signature|signer|signed|author|transcriptionist|dictator"
+)
+_PERSON_FIELD = re.compile(
+    r"(?im)(?:^|(?<=\s)|(?<=[,;|]))[ \t]*(?P<label>(?:[A-Za-z][\w\-]*\.?[ \t]+){0,5}?"
+    rf"(?:{_HEADS}))[ \t]*:[ \t]*(?:/ES/[ \t]*)?"
+)
+# "Exam name:", "Procedure name:" are no person fields.
+_NAME_PREFIXES = frozenset("patient pt physician doctor provider full last first legal nurse staff".split())
+_CREDENTIAL = re.compile(
+    r"(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PA|Ph\.?D\.?|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)|RT|CRT|RRT|LPN|CNA"
+    r"|MSW|LICSW|DDS|DMD|DPM|PharmD)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_ROLE_AFTER = frozenset(
+    """staff radiologist chief attending resident fellow physician provider verifier interpreter reader
+    technologist nurse director professor assistant associate consultant surgeon""".split()
+)
+# Words that end a name value ("Will", "May" are first names, so not all stopwords do).
+_FUNCTION_WORDS = STOPWORDS - frozenset("will may".split())
+_TITLE = re.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|mx|prof)\.?[ \t]+")
+_VALUE_WORD = re.compile(r"(?:[A-Za-z]\.){2,3}|[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*\.?")
+_TYPIST = re.compile(r"(?m)(?:^|(?<=\s)|(?<=,))[ \t]*(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?=[ \t]*(?:$|,|\n|\d|[A-Z]:))")
+_MOVEMENT = re.compile(
+    r"(?i)\b(?:transfer(?:red|ring|s)?|transfered|trans|xfer(?:red|d)?|admitted|readmitted|taken|sent|went|going"
+    r"|come|came|coming|referred|accepted|excepted|followed|d/c'?d|dc'?d|discharged|returned|returning|moved"
+    r"|flown|arrived|seen|hospitalized|treated)[ \t]+(?:back[ \t]+)?(?:to|at|from|in|into|@|by)[ \t]+"
+    r"(?:the[ \t]+)?"
+)
+_COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
+_PLACE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+# Hospital units and departments: where a patient goes, never a named place.
+_UNITS = frozenset(
+    """icu micu sicu ccu cvicu ctu cticu nicu picu ticu nsicu ficu csru cvu er ed or pacu ct mri mr ir us xr hd pt ot
+    snf ltac ltach osh ltc icn ldr rehab floor unit ward home clinic cath lab ep gi pacu sdu tcu imc ssu cdu obs
+    echo nm pet ekg ecg eeg emg dialysis radiology surgery medicine telemetry tele hospice""".split()
+)
+_UNIT = (
+    r"(?:mg|mcg|µg|ug|g|gm|gms|kg|lb|lbs|oz|ml|mL|cc|L|l|dL|dl|cm|mm|m|in|inch|inches|ft|%|units?|IU|mEq|meq|mmol"
+    r"|mmHg|mm\s?Hg|bpm|C|F|°C|°F|degrees|mg/dL|mg/dl|mg/kg|mcg/kg|g/dL|mL/hr|ml/hr|cc/hr|L/min|liters?|mcg/min"
+    r"|hours?|hrs?|minutes?|mins?|days?|weeks?|tablets?|tabs?|puffs?|drops?|French|Fr|gauge|joules|J|mA|kV|mSv"
+    r"|Gy|cGy|mGy|sec|seconds?|mL/min|mls?|cmH2O|cm\s?H2O|breaths?)"
+)
+_PROTECTED = re.compile(
+    rf"(?<![\w.])\d+(?:[.,]\d+)?(?:/\d+(?:\.\d+)?)?(?:[ \t]?(?:-|to|x)[ \t]?\d+(?:\.\d+)?)?[ \t]?{_UNIT}(?![\w/])"
+    r"|(?i:\b(?:cpt|icd(?:-?9|-?10)?(?:-cm)?)(?:[ \t]+code)?[ \t]*[:#]?[ \t]*)[A-Z]?\d[\dA-Z]*(?:\.[\dA-Z]+)?"
+    r"|\b[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?\b"
+)
+_LABEL = re.compile(
+    r"(?m)(?:(?:^|(?<=[ \t]{2})|(?<=[,;|(]))[ \t]*(?P<label>[A-Za-z][A-Za-z\-/&.']*(?:[ \t][A-Za-z][A-Za-z\-/&.']*){0,3})"
+    r"|(?<=\s)(?P<inline>[A-Z][A-Za-z\-/&.']*(?:[ \t][A-Z][A-Za-z\-/&.']*){0,2}))[ \t]*:(?!\d)"
+)
+
+
+def label_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of field labels: up to four words before a colon at a line start, after two
+    spaces or after a separator; up to three capitalised words before a colon anywhere else (a
+    flattened export)."""
+    if ":" not in text:
+        return []
+    return [m.span("label") if m["label"] else m.span("inline") for m in _LABEL.finditer(text)]
+
+
+def protected_ranges(text: str) -> list[tuple[int, int]]:
+    """Numbers with units, CPT/ICD codes and vertebral levels: clinical content no span may touch."""
+    if not any(ch.isdigit() for ch in text):
+        return []
+    return [m.span() for m in _PROTECTED.finditer(text)]
+
+
+def person_fields(text: str) -> list[Span]:
+    """Names in the value of a labelled person field."""
+    if ":" not in text:
+        return []
+    spans: list[Span] = []
+    for m in _PERSON_FIELD.finditer(text):
+        words = m["label"].lower().split()
+        if words[-1] == "name" and len(words) > 1 and words[-2] not in _NAME_PREFIXES:
+            continue
+        position = m.end()
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end < 0 else line_end
+        if not text[position:line_end].strip():  # "Primary Interpreting Staff:" then the name on the next line
+            nxt = text.find("\n", line_end + 1)
+            position = line_end + 1
+            line_end = len(text) if nxt < 0 else nxt
+        while position < line_end:
+            span, position = _field_value(text, position, line_end)
+            if span is not None:
+                spans.append(span)
+            rest = re.match(r"[ \t]*(?:;|&|and\b)[ \t]*", text[position:line_end])
+            if rest is None:
+                break
+            position += rest.end()
+    return spans
+
+
+def _field_value(text: str, position: int, end: int) -> tuple[Span | None, int]:
+    """The name starting at `position` (titles skipped), and where it ends."""
+    title = _TITLE.match(text, position, end)
+    if title:
+        position = title.end()
+    while position < end and text[position] in " \t":
+        position += 1
+    first = last = -1
+    words = 0
+    commas = 0
+    p = position
+    while p < end and words < 6:
+        if _CREDENTIAL.match(text, p, end) and words:
+            break
+        m = _VALUE_WORD.match(text, p, end)
+        if m is None:
+            break
+        word = m.group().rstrip(".")
+        lower = word.lower()
+        initial = len(word) == 1 and word.isupper()
+        if not initial and (lower in _FUNCTION_WORDS or lower in _ROLE_AFTER) \
+                or not word[0].isupper() and not text[position:end].islower():
+            break
+        after = m.end()
+        if after < end and text[after] == ":":
+            break  # the next field's label
+        if first < 0:
+            first = p
+        last = p + len(word)
+        words += 1
+        gap = re.match(r"[ \t]?,[ \t]?|[ \t]", text[after:end])
+        if gap is None:
+            p = after
+            break
+        if "," in gap.group():
+            commas += 1
+            if commas > 1 or _CREDENTIAL.match(text, after + gap.end(), end) or \
+                    _ROLE_AFTER.intersection(text[after + gap.end() : end].lower().split()[:1]):
+                p = after
+                break
+        p = after + gap.end()
+    if first < 0:
+        return None, max(p, position + 1)
+    return Span(EntityType.PERSON, first, last, 0.95, "names:field"), p
+
+
+def typist_initials(text: str) -> list[Span]:
+    """`JS/ab` on a sign-off line: the dictator's and the typist's initials."""
+    if "/" not in text:
+        return []
+    spans = []
+    for m in _TYPIST.finditer(text):
+        if m["b"] in _UNITS or m["a"].lower() in _UNITS:
+            continue
+        spans.append(Span(EntityType.PERSON, m.start("a"), m.end("a"), 0.85, "names:initials"))
+        spans.append(Span(EntityType.PERSON, m.start("b"), m.end("b"), 0.85, "names:initials"))
+    return spans
+
+
+def destinations(text: str, cased: bool) -> list[Span]:
+    """Places after a movement verb ("transferred to Quartermain", "followed at GH")."""
+    lists = name_lists()
+    spans = []
+    for m in _MOVEMENT.finditer(text):
+        position, first, last = m.end(), -1, -1
+        for _ in range(3):
+            w = _PLACE_WORD.match(text, position)
+            if w is None:
+                break
+            word = w.group().rstrip("'’-")
+            lower = word.lower()
+            if lower in STOPWORDS or lower in _UNITS or lists.vocabulary(lower) or len(word) < 2 \
+                    or cased and not word[0].isupper() or _TITLE.match(word + " ") \
+                    or (len(word) > 3 or not word.isupper()) and zipf(lower) >= _COMMON_WORD:
+                break
+            first = w.start() if first < 0 else first
+            last = w.start() + len(word)
+            position = w.end()
+            if not text.startswith(" ", position) or not _PLACE_WORD.match(text, position + 1):
+                break
+            position += 1
+        if first >= 0:
+            spans.append(Span(EntityType.LOCATION, first, last, 0.8, "place:destination"))
+    return spans
