@@ -123,6 +123,8 @@ def person_fields(text: str) -> list[Span]:
 
 def _field_value(text: str, position: int, end: int) -> tuple[Span | None, int]:
     """The name starting at `position` (titles skipped), and where it ends."""
+    while position < end and text[position] in " \t,":  # "Staff:, BOB E STRONG" in a flattened export
+        position += 1
     title = _TITLE.match(text, position, end)
     if title:
         position = title.end()

@@ -317,10 +317,9 @@ def shift_compact(value: str, offset_days: int) -> str | None:
     return (original + dt.timedelta(days=offset_days)).strftime("%Y%m%d")
 
 
-def shift_date_text(text: str, offset_days: int, day_first: bool = False) -> str | None:
-    """Shift a detected date span given as text alone, a glued time of day included; None unless
-    one date shape fits it whole (the caller then replaces the span like an identifier, so nothing
-    in it survives). `day_first` reads an ambiguous numeric date DD/MM, as `find_dates` decided."""
+def whole_date(text: str, day_first: bool = False) -> DateMatch | None:
+    """The date shape that fits a detected date span whole (a glued time of day included), or None.
+    `day_first` reads an ambiguous numeric date DD/MM, as `find_dates` decided."""
     for shape in _SHAPES:
         m = shape.regex.match(text)
         if m is None or m.end() < len(text) and _TIME.fullmatch(text, m.end()) is None:
@@ -328,5 +327,36 @@ def shift_date_text(text: str, offset_days: int, day_first: bool = False) -> str
         if shape.name == "numeric" and not _month_day_order(int(m["a"]), int(m["b"])):
             continue
         first = shape.name == "numeric" and (day_first or m["sep"] in _day_first_separators(text))
-        return shift_date(DateMatch(0, len(text), shape.name, m, first), offset_days)
+        return DateMatch(0, len(text), shape.name, m, first)
     return None
+
+
+def calendar_date(d: DateMatch) -> dt.date | None:
+    """The calendar date of a match that names day, month and year; None for partial dates."""
+    m = d.match
+    groups = m.re.groupindex
+    if d.shape == "year" or "year" not in groups or m.group("year") is None:
+        return None
+    if d.shape in ("numeric", "month_day"):
+        month_day = _month_day_order(int(m["a"]), int(m["b"]), d.day_first)
+        if month_day is None:
+            return None
+        month, day = month_day
+    elif "day" in groups and m.group("day") is not None:
+        month_text = m["month"]
+        month = int(month_text) if month_text.isdigit() else _MONTH_BY_NAME[month_text.rstrip(".").lower()]
+        day = int(m["day"])
+    else:
+        return None
+    try:
+        return dt.date(_full_year(m["year"]), month, day)
+    except ValueError:
+        return None
+
+
+def shift_date_text(text: str, offset_days: int, day_first: bool = False) -> str | None:
+    """Shift a detected date span given as text alone, a glued time of day included; None unless
+    one date shape fits it whole (the caller then replaces the span like an identifier, so nothing
+    in it survives)."""
+    d = whole_date(text, day_first)
+    return None if d is None else shift_date(d, offset_days)

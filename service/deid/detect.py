@@ -9,7 +9,7 @@ three passes over the spans of a text:
 - protected numbers (doses, measurements, CPT/ICD codes, vertebral levels) are cut out of any
   identifier, phone, address or date that reached into them;
 - a word detected as a name or place by its context is PHI at its other places in the same text
-  too ("Radu Crosson ... Radu wishes"), unless it is also a plain English or clinical word.
+  too ("Radu Crosson ... Radu wishes"), unless it is also an English or clinical word.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from service.deid.context import destinations, label_ranges, person_fields, protected_ranges, typist_initials
-from service.deid.lexicon import STOPWORDS, name_lists
+from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.names import NameRecognizer, is_cased
 from service.deid.nlp import PresidioContacts, SpacyNer
 from service.deid.patterns import PATTERN_RECOGNIZERS
@@ -139,7 +139,7 @@ def _propagate(text: str, spans: list[Span]) -> list[Span]:
         if s.entity_type in _PROPAGATED and s.score >= 0.8 and not s.source.startswith("spacy"):
             for m in _WORD.finditer(text, s.start, s.end):
                 lower = m.group().lower()
-                if len(lower) >= 3 and lower not in STOPWORDS and not lists.vocabulary(lower):
+                if len(lower) >= 3 and lower not in STOPWORDS and not lists.vocabulary(lower) and zipf(lower) < 3.5:
                     words.setdefault(lower, s.entity_type)
     if not words:
         return spans

@@ -204,9 +204,11 @@ class NameRecognizer:
             else:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
-            j = self._extend(text, tokens, i, lower_case, after_label=after_label)
+            role = bool(_IS_ROLE.search(trigger))
+            j = self._extend(text, tokens, i, lower_case, after_label=after_label, role=role and not cased)
             strong_role = bool(_STRONG_ROLE.search(trigger))
-            if strong_role and not (all(t.capitalised for t in tokens[i:j]) and self._census_run(tokens[i:j])):
+            if strong_role and not (all(t.capitalised for t in tokens[i:j]) and self._census_run(tokens[i:j])) \
+                    and not self._role_name(tokens[i:j], cased):
                 continue
             if j > i and not strong_role and _IS_ROLE.search(trigger):  # "NP Carol", "per e. welsh": plain names
                 k = i
@@ -385,7 +387,8 @@ class NameRecognizer:
             return False
         lower_last, lower_first = last.lower(), first.lower()
         lists = self._lists
-        if lower_last in lists.keep or lower_first in lists.keep or lower_first in lists.clinical:
+        same_case = last.isupper() == first.isupper()  # "SMITH, JOHN", "Long, Mary"; not "Chest, PA"
+        if lower_first in lists.keep or lower_first in lists.clinical or lower_last in lists.keep and not same_case:
             return False
         # "SMITH, JOHN", "Long, Mary", "STREET,JENNIFER": a surname and a first name, not both plain words.
         return self._is_name_word(lower_last) and self._is_first_name(lower_first) and (
@@ -413,8 +416,11 @@ class NameRecognizer:
             out.append((m.start(), m.end(), 0.85))
         return out
 
-    def _extend(self, text: str, tokens: list[_Token], i: int, lower_case: str, after_label: bool = False) -> int:
-        """Index past the run of name-like tokens starting at i (at most 5, particles included)."""
+    def _extend(self, text: str, tokens: list[_Token], i: int, lower_case: str, after_label: bool = False,
+                role: bool = False) -> int:
+        """Index past the run of name-like tokens starting at i (at most 5, particles included).
+        `role`: after a role noun in text without case, a census first name of any frequency starts
+        the run ("house staff mary souza")."""
         j = i
         words = 0  # name words so far, particles not counted
         while j < len(tokens) and j - i < 6:
@@ -434,7 +440,9 @@ class NameRecognizer:
                 j += 1  # "van der Berg", "St. Clair": the particles join the surname that follows
                 continue
             rule = lower_case if j == i or lower_case == "never" else "rare"  # "dr mary souza"
-            if not self._name_like(tok, rule, after_trigger=True):
+            first_name = role and j == i and self._is_first_name(tok.lower) and tok.lower not in self._lists.keep \
+                and tok.lower not in STOPWORDS
+            if not first_name and not self._name_like(tok, rule, after_trigger=True):
                 break
             j += 1
             words += 1
@@ -502,7 +510,9 @@ class NameRecognizer:
         if tok.capitalised and not word.isupper() and not sentence_start:
             if is_name and (score < 4.0 or score < 4.6 and self._is_first_name(lower)):
                 return "name"
-            return "unknown" if score < 2.0 else "word"
+            return "unknown" if score < (3.0 if cased else 2.0) else "word"
+        if cased and tok.capitalised and not word.isupper() and not is_name and score < 3.0:
+            return "unknown"  # a rare capitalised word at a sentence start: the statistical model decides
         if is_name and score < 3.0 and (len(word) > 3 or not word.isupper()):
             return "name"  # 3-letter capitals are more often abbreviations (MRN, ICU, ABD)
         return "word"

@@ -107,7 +107,7 @@ _INSTITUTION = re.compile(
     r"(?:[ \t]+(?:of|at)[ \t]+[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+)?)?"
 )
 _GROUP = re.compile(
-    r"\b(?P<words>(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|and|&)[ \t]+)?){1,3})(?:(?:Medical|Imaging|Radiology|Radiologic"
+    r"\b(?P<words>(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|&)[ \t]+)?){1,3})(?:(?:Medical|Imaging|Radiology|Radiologic"
     r"|Orthopa?edic|Family|Internal[ \t]+Medicine|Cardiology|Cardiovascular|Diagnostic|Surgical|Physicians?|Health"
     r"|Pediatric|Women's|Heart|Spine|Vascular|Neurology|Oncology|Pulmonary|Chest|Sports[ \t]+Medicine|Primary[ \t]+Care"
     r"|Urgent[ \t]+Care|Dental|Eye|Kidney|Dialysis)[ \t]+)?(?:Associates|Partners|Group|Practice|Diagnostics"

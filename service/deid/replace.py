@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from service.deid.dates import shift_date_text
+import datetime as dt
+import re
+
+from service.deid.dates import calendar_date, shift_date_text, whole_date
 from service.deid.detect import Detector
 from service.deid.keys import KeyedHasher, PatientContext
 from service.deid.spans import EntityType, Span
@@ -66,6 +69,7 @@ class Deidentifier:
     def replace(self, text: str, spans: Sequence[Span], patient: PatientContext) -> DeidResult:
         """Replace sorted, non-overlapping spans. The output is built front to back in one pass,
         tracking the length change, so every entity offset refers to the output text."""
+        birth = _old_birth_dates(text, spans, patient)
         pieces: list[str] = []
         entities: list[Entity] = []
         replacements: list[Replacement] = []
@@ -74,7 +78,10 @@ class Deidentifier:
         for span in spans:
             pieces.append(text[cursor : span.start])
             out_len += span.start - cursor
-            surrogate = self.surrogate(span, text[span.start : span.end], patient)
+            if span in birth:  # a birth date that says "90 or older": moved to make the age 90
+                surrogate = shift_date_text(text[span.start : span.end], birth[span], _day_first(span)) or ""
+            else:
+                surrogate = self.surrogate(span, text[span.start : span.end], patient)
             pieces.append(surrogate)
             entities.append(Entity(span.entity_type.value, out_len, out_len + len(surrogate)))
             replacements.append(Replacement(span, surrogate, out_len, out_len + len(surrogate)))
@@ -86,7 +93,44 @@ class Deidentifier:
     def surrogate(self, span: Span, value: str, patient: PatientContext) -> str:
         kind = span.entity_type
         if kind is EntityType.DATE:
-            shifted = shift_date_text(value, patient.date_offset_days, day_first=span.source.endswith(":day-first"))
+            shifted = shift_date_text(value, patient.date_offset_days, day_first=_day_first(span))
             return shifted if shifted is not None else self.surrogates.identifier(value)
         # ID, PHONE and SSN (and anything else) keep their format with consistent characters.
         return self._by_type.get(kind, self.surrogates.identifier)(value)
+
+
+_BIRTH_CUE = re.compile(r"(?i)\b(?:dob|d\.o\.b|date[ \t]+of[ \t]+birth|birth[ \t]*date|born(?:[ \t]+on)?)\W{0,4}$")
+AGE_CAP_YEARS = 90
+
+
+def _day_first(span: Span) -> bool:
+    return span.source.endswith(":day-first")
+
+
+def _old_birth_dates(text: str, spans: Sequence[Span], patient: PatientContext) -> dict[Span, int]:
+    """Birth dates that make the patient 90 or older on the report's latest other full date (the
+    exam): for each, the offset in days that moves it to exactly 90 years before that date, once
+    shifted. Safe Harbor counts such a date as an age over 89."""
+    dates = [(s, calendar_date(d)) for s in spans if s.entity_type is EntityType.DATE
+             and (d := whole_date(text[s.start : s.end], _day_first(s))) is not None]
+    births = [(s, day) for s, day in dates if day is not None and _BIRTH_CUE.search(text, max(0, s.start - 24), s.start)]
+    if not births:
+        return {}
+    others = [day for s, day in dates if day is not None and all(s is not b for b, _ in births)]
+    if not others:
+        return {}
+    exam = max(others)
+    out = {}
+    for span, born in births:
+        if _years_between(born, exam) >= AGE_CAP_YEARS:
+            target = exam + dt.timedelta(days=patient.date_offset_days)
+            try:
+                capped = target.replace(year=target.year - AGE_CAP_YEARS)
+            except ValueError:  # 29 February
+                capped = target.replace(year=target.year - AGE_CAP_YEARS, day=28)
+            out[span] = (capped - born).days
+    return out
+
+
+def _years_between(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

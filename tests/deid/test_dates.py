@@ -95,3 +95,44 @@ def test_every_full_date_shifts_by_exactly_the_offset(offset: int) -> None:
     out = shift_date(find_dates(text)[0], offset)
     delta = dt.datetime.strptime(out, "%m/%d/%Y") - dt.datetime.strptime(text, "%m/%d/%Y")
     assert delta.days == offset
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "shifted"),
+    [
+        # a time glued to the date is part of the span and is kept as written
+        ("Exm Date: SEP 24, 2004@11:25 x", "SEP 24, 2004@11:25", "NOV 3, 2004@11:25"),
+        ("OP Unknown/09-07-2022@16:14", "09-07-2022@16:14", "10-17-2022@16:14"),
+        ("at 2021-03-04T10:22 it", "2021-03-04T10:22", "2021-04-13T10:22"),
+        ("at 2021-03-04T10:22:05Z it", "2021-03-04T10:22:05Z", "2021-04-13T10:22:05Z"),
+        ("at 2021-03-04T10:22:05.123+05:30.", "2021-03-04T10:22:05.123+05:30", "2021-04-13T10:22:05.123+05:30"),
+        ("Dictated on May 22 2026 01:22AM", "May 22 2026 01:22AM", "Jul 1 2026 01:22AM"),
+        ("A7795 Aug 05 2024 12:46PM MR", "Aug 05 2024 12:46PM", "Sep 14 2024 12:46PM"),
+        ("signed 03/14/2019 14:02:11 by", "03/14/2019 14:02:11", "04/23/2019 14:02:11"),
+        # glued to a path or a placeholder after a slash
+        ("XXXX/05/31/2016", "05/31/2016", "07/10/2016"),
+        # dotted dates are day-first
+        ("seen 03.04.2019 here", "03.04.2019", "13.05.2019"),
+    ],
+)
+def test_dates_glued_to_times_and_paths(text: str, date: str, shifted: str) -> None:
+    assert _one(text) == date
+    assert shift_date(find_dates(text)[0], 40) == shifted
+    assert shift_date_text(date, 40, day_first="." in date) == shifted
+
+
+def test_day_or_month_first_is_decided_by_the_text() -> None:
+    # one date that can only be day-first makes the text's other dates with that separator day-first
+    text = "Prior 25/03/2019 and 04/05/2019."
+    found = find_dates(text)
+    assert [d.day_first for d in found] == [True, True]
+    assert shift_date(found[1], 1) == "05/05/2019"
+    # a dotted date that can only be month-first makes dotted dates month-first
+    text = "On 03.25.2019 and 04.05.2019."
+    assert [d.day_first for d in find_dates(text)] == [False, False]
+    # US text stays month-first
+    assert [d.day_first for d in find_dates("On 04/05/2019.")] == [False]
+
+
+def test_times_alone_and_fractions_are_not_dates() -> None:
+    assert find_dates("Called at 14:20, BP 120/80, 1/2 of the lung.") == []

@@ -129,3 +129,47 @@ def test_a_time_after_phone_is_not_a_phone_number_but_a_pager_is() -> None:
 
     text = "Reported via phone at 0900; pager 4-1234, ext 5521."
     assert [text[s.start : s.end] for s in patterns.phones(text)] == ["4-1234", "5521"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after role nouns: common-word names included
+        ("Findings were discussed with nurse Mary Long at 14:20.", ["Mary Long"]),
+        ("Charge nurse Bob Stone was notified of the result.", ["Bob Stone"]),
+        ("Resident Grace Bell reviewed the images with the team.", ["Grace Bell"]),
+        ("PA Ngozi Root reviewed the images.", ["Ngozi Root"]),
+        ("Patient Zebulon Quagmire tolerated the exam well.", ["Zebulon Quagmire"]),
+        # LAST,FIRST and initials, all caps, with or without spaces
+        ("Seen by STREET,JENNIFER today.", ["STREET,JENNIFER"]),
+        ("The study of Long, Mary was compared.", ["Long, Mary"]),
+        ("Patient BROWN, F. #2208 arrived.", ["BROWN, F"]),
+        ("Reviewed with J.E. MARSH this morning.", ["J.E. MARSH"]),
+    ],
+)
+def test_names_by_role_form_and_full_name(names: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert _found(names, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # eponyms by their head noun or "<anatomy> of", not by a list
+        "Positive Babinski sign and a Romberg test were noted on the exam today.",
+        "History of Guillain-Barre syndrome and Graves disease, now stable on treatment.",
+        "A Hill-Sachs lesion of the humeral head is seen. The circle of Willis is patent.",
+        "Hemostasis with Bovie electrocautery; the Allis clamp was removed. A Judkins catheter was used.",
+        # words that are also census names, in sentence-case text without a cue
+        "The patella is intact. The labrum is torn. The neck is supple. The dura was closed with gauze.",
+        "Neck: Supple. Vital signs are stable. Low back pain is better. Alert and oriented.",
+    ],
+)
+def test_clinical_language_is_not_a_name(names: NameRecognizer, text: str) -> None:
+    assert _found(names, text) == []
+
+
+def test_lower_case_names_count_only_where_capitals_mean_nothing(names: NameRecognizer) -> None:
+    # a nursing note in lower case: names are lower case too
+    assert _found(names, "house staff mary souza aware. spoke with dr vasquez.") == ["mary souza", "vasquez"]
+    # sentence case: a lower-case census word after a verb is a word
+    assert _found(names, "The wound was discussed with patella team. Findings reviewed with radiology.") == []
