@@ -1,9 +1,11 @@
 """Throughput of de-identification + rules sections on one core, and process start-up time.
 
-    python benchmarks/bench_pipeline.py [--reports N] [--batch-size B] [--cores 1]
+    python benchmarks/bench_pipeline.py [--reports N] [--notes N] [--batch-size B] [--cores 1]
 
 Reports: IU X-ray reports rendered with headers when ../shared/data is present, else synthetic
-reports built here. Prints a Markdown table; `--json PATH` writes the figures.
+reports built here (reports/s; target >= 300 on one core). Long notes: the first `--notes`
+MTSamples transcriptions when present (KB of text per second; target >= 60 KB/s on one core).
+Prints a Markdown table; `--json PATH` writes the figures.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "iu_xray" / "reports.jsonl"
+NOTES = ROOT.parent / "shared" / "data" / "mtsamples" / "notes.jsonl"
 
 _FINDINGS = [
     "The lungs are clear.", "No pleural effusion or pneumothorax.", "Heart size is normal.",
@@ -64,6 +67,7 @@ def startup_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=3000)
+    parser.add_argument("--notes", type=int, default=300, help="MTSamples notes for the KB/s figure (0: skip)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--cores", type=int, default=1, help="CPU cores to pin this process to")
     parser.add_argument("--json", type=Path)
@@ -89,6 +93,18 @@ def main() -> None:
         "reports": len(records), "source": source, "cores": args.cores, "batch_size": args.batch_size,
         "reports_per_s": round(len(records) / elapsed, 1),
         "mean_chars": round(sum(map(len, texts)) / len(texts)),
+    }
+    if args.notes and NOTES.exists():
+        notes = [json.loads(line)["text"] for line in NOTES.read_text().splitlines()[: args.notes]]
+        note_records = [InputRecord(f"n{i}", t, f"q{i}") for i, t in enumerate(notes)]
+        started = time.perf_counter()
+        for i in range(0, len(note_records), args.batch_size):
+            pipeline.process(note_records[i : i + args.batch_size])
+        elapsed = time.perf_counter() - started
+        figures["notes"] = len(notes)
+        figures["notes_mean_chars"] = round(sum(map(len, notes)) / len(notes))
+        figures["notes_kb_per_s"] = round(sum(map(len, notes)) / elapsed / 1000, 1)
+    figures |= {
         "startup_s": round(startup_seconds(), 2),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),

@@ -8,6 +8,8 @@
 
   * alphabetic words changed by a detection of a type other than date, age, city/place or
     institution (those may be real leftovers of the site's scrubbing), over all alphabetic words;
+    a name right after a title ("Dr. X", "Dr. Chang", "Mr. Barker") is not counted either: the
+    site's placeholders and the physician names it left stand in that slot (counted apart);
   * the same for every detection type (for information);
   * numbers with units (doses, measurements, rates: ``40 mg``, ``2.5 cm``, ``120/80 mmHg``,
     ``37.2 C``, ``5%``) kept whole, which must be 100 %;
@@ -32,6 +34,7 @@ MTSAMPLES = Path("mtsamples") / "notes.jsonl"
 # Detections whose words do not count as over-redaction on MTSamples: the site left some dates,
 # ages, hospitals and towns in place, and changing those is what a de-identifier should do.
 EXCUSED_TYPES = frozenset({"DATE", "AGE", "LOCATION", "ORGANIZATION", "ADDRESS"})
+_AFTER_TITLE = re.compile(r"\b(?:Dr|Drs|Mr|Mrs|Ms|Miss|Prof|Doctor)\.?[ \t]+(?:[A-Z][\w'’\-]*\.?[ \t]+)?$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _UNIT = (
     r"(?:mg|mcg|µg|ug|g|kg|lb|lbs|oz|ml|mL|cc|L|l|dL|dl|cm|mm|m|in|inch|inches|ft|%|units?|IU|mEq|meq|mmol"
@@ -72,6 +75,7 @@ class OverRedaction:
     words: int = 0
     changed: int = 0  # by a detection of a type outside EXCUSED_TYPES
     changed_any: int = 0  # by any detection
+    after_title: int = 0  # names right after a title, not counted in `changed`
     docs: int = 0
     docs_damaged: int = 0  # with at least one word counted in `changed`
     numbers: int = 0
@@ -85,6 +89,7 @@ class OverRedaction:
             "docs": self.docs, "alpha_words": self.words,
             "words_changed": _ratio(self.changed, self.words),
             "words_changed_any_type": _ratio(self.changed_any, self.words),
+            "names_after_title": self.after_title,
             "docs_damaged": _ratio(self.docs_damaged, self.docs),
             "numbers_with_units": self.numbers,
             "numbers_with_units_kept": _ratio(self.numbers_kept, self.numbers),
@@ -119,6 +124,9 @@ def score_overredaction(texts: Sequence[str], detected: Sequence[Sequence[Any]])
                 continue
             sc.changed_any += 1
             counted = kinds - EXCUSED_TYPES
+            if counted and _AFTER_TITLE.search(text, max(0, m.start() - 12), m.start()):
+                sc.after_title += 1
+                continue
             if counted:
                 kind = sorted(counted)[0]
                 sc.changed += 1

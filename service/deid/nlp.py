@@ -99,6 +99,8 @@ class SpacyNer:
             return False
         if not all(w[:1].isupper() for w in alpha):
             return False
+        if len(alpha) == 1 and alpha[0].isupper() and len(alpha[0]) <= 5:
+            return False  # "TED", "TIMI": abbreviations
         if kind is not EntityType.PERSON:  # a place or an organisation needs a word no vocabulary knows
             return any(len(w) > 3 and zipf(w) < 3.0 and not lists.vocabulary(w) and w not in lists.first
                        for w in lowers)
