@@ -7,7 +7,9 @@
   surnames included ("Long", "Bell", "Cross").
 - **Typist initials** of a sign-off (`JS/ab`) on a line or comma-separated field of their own.
 - **Destinations.** After a movement verb ("transferred to", "admitted to", "followed at", "came
-  from") words that are not vocabulary (English, clinical, hospital unit abbreviations) name a place.
+  from") words that are not vocabulary (English, clinical, hospital unit abbreviations) name a place,
+  and so do generic institution phrases ("Sacred Heart", "St. Agnes", "University of Maryland"); a
+  rare word before a ward number ("on Quartermain 6") names a ward.
 - **Field labels** (`Pat Loc:`, `Proc Ord:`) are never names or places; `label_ranges` finds them.
 - **Protected numbers**: numbers with units (doses, measurements, rates), CPT and ICD codes, vertebral
   levels. No identifier, phone or address may swallow them (`protected_ranges`).
@@ -48,12 +50,24 @@ _TITLE = re.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|mx|prof)\.?[ \t]+")
 _VALUE_WORD = re.compile(r"(?:[A-Za-z]\.){2,3}|[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*\.?")
 _TYPIST = re.compile(r"(?m)(?:^|(?<=\s)|(?<=,))[ \t]*(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?=[ \t]*(?:$|,|\n|\d|[A-Z]:))")
 _MOVEMENT = re.compile(
-    r"(?i)\b(?:transfer(?:red|ring|s)?|transfered|trans|xfer(?:red|d)?|admitted|readmitted|taken|sent|went|going"
+    r"(?i)\b(?:transfer(?:red|ring|s)?|transfered|tranfer(?:r?ed)?|trasferred|trans|xfer(?:red|d)?|admitted"
+    r"|readmitted|taken|sent|went|going|recieved|received"
     r"|come|came|coming|referred|accepted|excepted|followed|d/c'?d|dc'?d|discharged|returned|returning|moved"
     r"|flown|arrived|seen|hospitalized|treated)[ \t]+(?:back[ \t]+)?(?:to|at|from|in|into|@|by)[ \t]+"
     r"(?:the[ \t]+)?"
 )
 _COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
+# Institutions named by a generic phrase ("Sacred Heart", "Holy Cross", "St. Agnes", "University of
+# Maryland"): places after a movement verb, whatever the case of the note.
+_NAMED_PLACE = re.compile(
+    r"(?i:sacred[ \t]+heart|holy[ \t]+(?:cross|family|name|redeemer|spirit|trinity)|good[ \t]+samaritan"
+    r"|(?:st\.?|saint|mount|mt\.?)[ \t]+[^\W\d_]+(?:'s)?|university[ \t]+of[ \t]+[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)"
+    r"(?:[ \t]+(?i:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?"
+)
+_CHARITY = re.compile(r"(?i)\b(?:sacred[ \t]+heart|holy[ \t]+(?:cross|family|redeemer|trinity)|good[ \t]+samaritan)\b"
+                      r"(?:[ \t]+(?:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?")
+# A ward or unit with its number ("on Quartermain 6", "to QUARTERMAIN 2"): a rare word before it.
+_WARD = re.compile(r"(?i)\b(?:on|to|from|at|@)[ \t]+(?P<ward>[^\W\d_]{4,})[ \t]*\d{1,2}(?![\d:/.,]\d)\b")
 _PLACE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 # Hospital units and departments: where a patient goes, never a named place.
 _UNITS = frozenset(
@@ -188,7 +202,19 @@ def destinations(text: str, cased: bool) -> list[Span]:
     """Places after a movement verb ("transferred to Quartermain", "followed at GH")."""
     lists = name_lists()
     spans = []
+    for m in _WARD.finditer(text):
+        lower = m["ward"].lower()
+        if not lists.vocabulary(lower) and lower not in _UNITS and zipf(lower) < 3.0 \
+                and (not cased or m["ward"][0].isupper()):
+            spans.append(Span(EntityType.LOCATION, m.start("ward"), m.end("ward"), 0.8, "place:ward"))
+    for m in _CHARITY.finditer(text):  # "Sacred Heart", "Holy Cross": named places wherever they stand
+        if not cased or m.group()[0].isupper():
+            spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))
     for m in _MOVEMENT.finditer(text):
+        named = _NAMED_PLACE.match(text, m.end())
+        if named is not None:
+            spans.append(Span(EntityType.ORGANIZATION, named.start(), named.end(), 0.8, "place:named"))
+            continue
         position, first, last = m.end(), -1, -1
         for _ in range(3):
             w = _PLACE_WORD.match(text, position)

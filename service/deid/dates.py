@@ -46,7 +46,7 @@ _MONTH_BY_NAME["sept"] = 9
 # Month names; "May"/"Mar" also read as words, so those two count only when capitalised.
 _MONTH_RE = (
     r"(?:(?i:january|february|april|june|july|august|september|october|november|december"
-    r"|jan|feb|apr|jun|jul|aug|sept|sep|oct|nov|dec)|March|MARCH|march|May|MAY|Mar|MAR)\.?"
+    r"|jan|feb|apr|jun|jul|aug|sept|sep|oct|nov|dec)|March|MARCH|march|May|MAY|Mar|MAR|may)\.?"
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
@@ -63,8 +63,12 @@ _DATE_WORD = re.compile(
     r"|performed|admitted|admission|discharged?|seen|until|through|to)\b[\s:#]*$"
 )
 _FRACTION_WORD = re.compile(
-    r"(?i)(?:\b(?:upper|lower|mid|middle|distal|proximal|inferior|superior|pain|strength|score)\s*)$"
+    r"(?i)(?:\b(?:upper|lower|mid|middle|distal|proximal|inferior|superior|pain|strength|score|ps|peep|cpap"
+    r"|bipap|vent|motor|power|grips?|reflexes|rate|ratio|[a-z]*/)\s*[:=]?\s*)$"
 )
+# A 4-digit time of day ("at 1800", "@2000", "from 2000 to 2400", "HEME=1800") is no year.
+_TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|from|until|till|since|to|after|before|around|@|q|x)|[@=~])\s*$")
+_TIME_AFTER = re.compile(r"(?i)^\s*(?:h\b|hrs?\b|hours?\b|-\s*\d{4}|to\s+\d{4}|&\s*\d{4})")
 _AFTER_FRACTION = re.compile(r"(?i)^\s*(?:of\b|pain|strength|cm|mm|ratio)")
 
 
@@ -77,9 +81,10 @@ class _Shape:
 _SHAPES: tuple[_Shape, ...] = (
     _Shape("iso", re.compile(rf"{_L}(?P<year>{_YEAR4})(?P<sep>[-/.])(?P<month>{_MON})(?P=sep)(?P<day>{_DAY}){_R}")),
     _Shape(
-        "numeric",
+        "numeric",  # also glued to a word before it ("TOXICITY-9/2/92", "on10/14/82", "Quartermain.8/31/99")
         re.compile(
-            rf"{_L}(?P<a>\d{{1,2}})(?P<sep>[/\-.])(?P<b>\d{{1,2}})(?P=sep)(?P<year>\d{{4}}|\d{{2}}){_R}"
+            rf"(?:{_L}|(?<=[^\W\d_])|(?<=[^\W\d_][\-.]))(?P<a>\d{{1,2}})(?P<sep>[/\-.])(?P<b>\d{{1,2}})(?P=sep)"
+            rf"(?P<year>\d{{4}}|\d{{2}}){_R}"
         ),
     ),
     _Shape(
@@ -96,7 +101,8 @@ _SHAPES: tuple[_Shape, ...] = (
             rf"(?:(?P<ysep>,?[ \t]+|-)(?P<year>{_YEAR4}|\d\d))?\b"
         ),
     ),
-    _Shape("month_name_year", re.compile(rf"\b(?P<month>{_MONTH_RE}),?[ \t]+(?P<year>{_YEAR4}|'\d\d)\b")),
+    _Shape("month_name_year",
+           re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+of[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
     _Shape("month_day", re.compile(rf"{_L}(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
     _Shape("month_year", re.compile(rf"{_L}(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
     _Shape(
@@ -164,11 +170,21 @@ def _day_first_separators(text: str) -> set[str]:
 
 def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
     before = text[max(0, m.start() - 30) : m.start()]
+    if "month" in m.re.groupindex and m["month"] == "may" and not m["year"]:
+        return False  # lower-case "may" is a date only with its year ("may 16, 2015")
     if shape.name == "numeric":
         return _month_day_order(int(m["a"]), int(m["b"])) is not None
     if shape.name in ("month_day", "month_year"):
         after = text[m.end() : m.end() + 12]
         if _FRACTION_WORD.search(before) or _AFTER_FRACTION.match(after):
+            return False
+    if shape.name == "year" and m["year"].isdigit():
+        value = int(m["year"])
+        if value < 1900:
+            return False  # no year of a living patient's record before 1900
+        if value <= 2359 and value % 100 < 60 and (
+            _TIME_BEFORE.search(before) or _TIME_AFTER.match(text[m.end() : m.end() + 12])
+        ):
             return False
     if shape.name == "month_day":
         month, day = int(m["a"]), int(m["b"])

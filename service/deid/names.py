@@ -32,7 +32,7 @@ _VERB = (
     r"(?i:discussed|discussion|spoke|spoken|speak|talk|talked|communicated|conveyed|reviewed|called|paged|"
     r"notified|informed|telephoned|phoned|reported|relayed|signed|dictated|transcribed|read|"
     r"verified|approved|ordered|requested|referred|seen|examined|interpreted|consulted|d/w|w/)"
-    r"(?:[ \t]+(?i:directly|personally|verbally|by[ \t]+phone|by[ \t]+telephone|electronically))?"
+    r"(?:[ \t]+(?i:directly|personally|verbally|by[ \t]+phone|by[ \t]+telephone|electronically|[a-z]{3,}ly))?"
     r"(?:[ \t]+(?i:with|to|by|for))?[ \t]*:?"
 )
 _LABEL = (
@@ -52,7 +52,7 @@ _ROLE = (
     r"(?i:(?:(?:referring|ordering|attending|covering|on-call|primary|treating|consulting|admitting|reading"
     r"|interpreting|requesting)[ \t]+)?(?:physician|provider|doctor|clinician|radiologist|surgeon|hospitalist"
     r"|nurse|practitioner|technologist)(?:[ \t]*,)?"
-    r"|np|rn|rrt|crna|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
+    r"|np|rn|rrt|crna|ho|house[ \t]+staff|house[ \t]+officer|intern|resident|fellow|attending|per"
     r"|nurse[ \t]+practitioner|physician[ \t]+assistant|pa|tech|therapist|pharmacist|chaplain|sonographer"
     r"|student|scribe|midwife|dietitian|coordinator|social[ \t]+worker|case[ \t]+manager|patient|pt)[ \t]+"
 )
@@ -79,7 +79,9 @@ _POSTNOMINAL = re.compile(
 # with a literal or a small class, so it scans fast; the gap back to the name is checked in Python.
 _AWARE = re.compile(r"[Aa](?i:ware)\b")
 _LOWER_POSTNOMINAL = re.compile(r"(?:rn|rrt|np)\b")
-_RELATIVE_AFTER = re.compile(rf"[(,\-][ \t]*{_RELATIVE_WORD}\b")
+_RELATIVE_AFTER = re.compile(
+    rf"[(,\-][ \t]*(?:{_RELATIVE_WORD}|(?i:resident|attending|fellow|intern|ho|pa|np|rn|md|surgeon|nurse))\b"
+)
 _AWARE_GAP = re.compile(r"(?:[ \t]+(?i:is|was|made|also|now|are|were))?[ \t]+$")
 _AND = re.compile(r"[ \t]+(?:and|AND|&)[ \t]+")
 _SPEAKER = re.compile(
@@ -228,7 +230,7 @@ class NameRecognizer:
             else:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
-            role = bool(_IS_ROLE.search(trigger))
+            role = bool(_IS_ROLE.search(trigger) or _IS_RELATIVE.search(trigger))
             j = self._extend(text, tokens, i, lower_case, after_label=after_label, role=role and not cased)
             strong_role = bool(_STRONG_ROLE.search(trigger))
             if strong_role and not (all(t.capitalised for t in tokens[i:j]) and self._census_run(tokens[i:j])) \
@@ -249,7 +251,7 @@ class NameRecognizer:
             j = bisect_left(starts, m.start())
             i = _run_before(text, tokens, j, m.start(), 4,
                             lambda k: self._name_like(tokens[k], "never", after_trigger=True))
-            if i < j:
+            if i < j and any(len(t.text) > 1 for t in tokens[i:j]):  # "4 L NP" is oxygen, not a name
                 found.append((i, j, 0.9))
         for cue in _cues(text):
             j = bisect_left(starts, cue)
@@ -345,7 +347,7 @@ class NameRecognizer:
         lower = tok.lower
         if lower in _CREDENTIALS or lower in _ROLE_WORDS:
             return False
-        if lower in STOPWORDS and not (after_trigger and tok.capitalised and self._is_first_name(lower)):
+        if lower in STOPWORDS and not (after_trigger and tok.capitalised and len(lower) > 2 and self._is_first_name(lower)):
             return False
         if not tok.capitalised:
             if lower_case == "never":
@@ -356,8 +358,8 @@ class NameRecognizer:
                 )
         if lower in self._lists.keep and not (lenient or after_trigger):
             return False
-        if self._is_name_word(lower):
-            return tok.capitalised or _word_zipf(lower) < _COMMON_WORD
+        if self._is_name_word(lower):  # after a title any census name ("dr small")
+            return tok.capitalised or lenient or _word_zipf(lower) < _COMMON_WORD
         return _word_zipf(lower) < (_COMMON_WORD if lenient else _RARE_WORD if tok.capitalised else 3.0)
 
     def _census_run(self, run: list[_Token]) -> bool:
@@ -434,11 +436,13 @@ class NameRecognizer:
                 out.append((m.start(), m.end("init"), 0.85))
         for m in _INITIALS_SURNAME.finditer(text):
             lower = m["last"].lower()
-            if not self._is_name_word(lower) or lower in lists.keep or lower in lists.clinical \
+            rare = _word_zipf(lower) < 3.0 and len(lower) > 3
+            if not (self._is_name_word(lower) or rare) or lower in lists.keep or lower in lists.clinical \
                     or lower in _ROLE_WORDS or lower in _CREDENTIALS or _POSTNOMINAL.fullmatch(m["init"].strip()):
                 continue
             two = m["init"].count(".") > 1
-            if lower in lists.english and not two and _POSTNOMINAL.match(text, m.end()) is None:
+            if lower in lists.english and not two and _word_zipf(lower) >= _COMMON_WORD \
+                    and _POSTNOMINAL.match(text, m.end()) is None:
                 continue
             out.append((m.start(), m.end(), 0.85))
         return out
@@ -547,8 +551,8 @@ class NameRecognizer:
         if cased and tok.capitalised and not word.isupper() and not is_name and score < 3.0 \
                 and _capitalised_neighbour(text, tokens, index):
             return "unknown"  # "Zebulon Quagmire has ...": the statistical model decides
-        if is_name and score < 3.0 and (len(word) > 3 or not word.isupper()):
-            return "name"  # 3-letter capitals are more often abbreviations (MRN, ICU, ABD)
+        if is_name and score < 3.0 and len(word) > 3:
+            return "name"  # 3-letter words are more often abbreviations (MRN, ICU, ABD, vea)
         return "word"
 
 
@@ -558,15 +562,18 @@ def _capitalised_neighbour(text: str, tokens: list[_Token], i: int) -> bool:
     return left or i + 1 < len(tokens) and tokens[i + 1].capitalised and _joined(text, tokens[i], tokens[i + 1].start)
 
 
+_WORD_START = re.compile(r"\b[^\W\d_]")
+
+
 def _triggers(text: str, tokens: list[_Token]) -> list[re.Match[str]]:
     """_TRIGGER's matches, tried at word starts only (every trigger starts with a word): the same
     matches as `finditer`, several times faster on long notes."""
     matches: list[re.Match[str]] = []
     end = 0
-    for tok in tokens:
-        if tok.start < end or tok.start and text[tok.start - 1].isalnum():
+    for w in _WORD_START.finditer(text):
+        if w.start() < end:
             continue
-        m = _TRIGGER.match(text, tok.start)
+        m = _TRIGGER.match(text, w.start())
         if m is not None and m.end() > m.start():
             matches.append(m)
             end = m.end()

@@ -121,7 +121,7 @@ _STATE_SHORT = frozenset(
 )
 _PLACE_GENERAL = re.compile(r"\b(?P<place>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[ \t]+General\b(?![ \t]+[a-z])")
 _GENERIC_INSTITUTION_WORDS = frozenset(
-    "the a an outside our this that prior previous local same other community university general memorial "
+    "the a an outside our this that prior previous local same other community university general "
     "county regional city state children's veterans va emergency main".split()
 )
 _AGE = re.compile(
