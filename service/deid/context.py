@@ -57,6 +57,7 @@ _MOVEMENT = re.compile(
     r"(?:the[ \t]+)?"
 )
 _COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
+_HOSPITAL_AREA = re.compile(r"(?i)[ \t]+(?:care[ \t]+)?(?:unit|room|ward|department|service|suite|bay|recovery)\b")
 # Institutions named by a generic phrase ("Sacred Heart", "Holy Cross", "St. Agnes", "University of
 # Maryland"): places after a movement verb, whatever the case of the note.
 _NAMED_PLACE = re.compile(
@@ -86,6 +87,8 @@ _PROTECTED = re.compile(
     r"|(?i:\b(?:cpt|icd(?:-?9|-?10)?(?:-cm)?)(?:[ \t]+code)?[ \t]*[:#]?[ \t]*)[A-Z]?\d[\dA-Z]*(?:\.[\dA-Z]+)?"
     r"|\b[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?\b"
 )
+# "Apt 20C", "Room 5F", "#12 ft" are addresses and numbers, not temperatures or lengths.
+_UNIT_NUMBER_BEFORE = re.compile(r"(?i)(?:\b(?:apt|ste|rm|bldg|unit|room|suite|floor|fl)\.?|#)[ \t]*$")
 _LABEL = re.compile(
     r"(?m)(?:(?:^|(?<=[ \t]{2})|(?<=[,;|(]))[ \t]*(?P<label>[A-Za-z][A-Za-z\-/&.']*(?:[ \t][A-Za-z][A-Za-z\-/&.']*){0,3})"
     r"|(?<=\s)(?P<inline>[A-Z][A-Za-z\-/&.']*(?:[ \t][A-Z][A-Za-z\-/&.']*){0,2}))[ \t]*:(?!\d)"
@@ -105,7 +108,8 @@ def protected_ranges(text: str) -> list[tuple[int, int]]:
     """Numbers with units, CPT/ICD codes and vertebral levels: clinical content no span may touch."""
     if not _HAS_DIGIT(text):
         return []
-    return [m.span() for m in _PROTECTED.finditer(text)]
+    return [m.span() for m in _PROTECTED.finditer(text)
+            if not _UNIT_NUMBER_BEFORE.search(text, max(0, m.start() - 8), m.start())]
 
 
 def person_fields(text: str) -> list[Span]:
@@ -232,6 +236,6 @@ def destinations(text: str, cased: bool) -> list[Span]:
             if not text.startswith(" ", position) or not _PLACE_WORD.match(text, position + 1):
                 break
             position += 1
-        if first >= 0:
+        if first >= 0 and not _HOSPITAL_AREA.match(text, last):  # "Postanesthesia Care Unit" is a unit
             spans.append(Span(EntityType.LOCATION, first, last, 0.8, "place:destination"))
     return spans

@@ -55,7 +55,7 @@ _YEAR4 = r"(?:1[89]\d\d|20\d\d)"
 _L = r"(?<![\w.\-])(?<![\d.\-]/)"  # not glued to a preceding word, number or separator ("Unknown/" is fine)
 _R = r"(?!(?!T\d)\w|[/\-.]\d)"  # nor to a following one (but "T10:22" may follow)
 _TIME = re.compile(
-    r"(?:@[ \t]?|T|[ \t]+(?:at[ \t]+)?)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,6})?)?"
+    r"(?:@[ \t]?|T|[ \t]+)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,6})?)?"
     r"(?:[ \t]?(?i:[ap]\.?m\.?)(?!\w))?(?:Z|[+\-](?:[01]\d):?[0-5]\d)?(?![\w:])"
 )
 _DATE_WORD = re.compile(

@@ -94,8 +94,9 @@ class Detector:
                 text = views[index][0]
                 found[index] += [
                     Span(s.entity_type, s.start + offset, s.end + offset, s.score, s.source) for s in spans
-                    if s.entity_type is not EntityType.PERSON  # "Scarpa fascia", "the Bovie": things
-                    or not (eponym(text, s.start + offset, s.end + offset) or used_as_noun(text, s.start + offset))
+                    # "Scarpa fascia", "Metzenbaum scissors", "line of Toldt", "the Bovie": things
+                    if not eponym(text, s.start + offset, s.end + offset)
+                    and not (s.entity_type is EntityType.PERSON and used_as_noun(text, s.start + offset))
                 ]
         results = []
         for (text, origin), spans in zip(views, found, strict=True):

@@ -99,7 +99,7 @@ _NOTIFIED = re.compile(
 _WORDS_BEFORE = re.compile(r"(?:[^\W\d_][\w'’\-]*\.?[ \t]+){1,3}$")
 _ROLE_WORDS = frozenset(
     "physician provider doctor clinician radiologist surgeon hospitalist nurse practitioner technologist "
-    "resident fellow attending assistant team staff".split()
+    "resident fellow attending assistant team staff service department unit group clinic".split()
 )
 _FAMILY = re.compile(rf"\b(?P<name>{_NAME_WORD})[ \t]+(?i:family)\b")
 _SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MULTILINE)
@@ -119,7 +119,7 @@ _RARE_WORD = 3.5  # zipf below this: rare enough to be a name when context annou
 # "Hill-Sachs lesion", "Allis clamp", "Judkins catheter") or after "<anatomy> of" ("circle of Willis")
 # names a sign, disease, instrument or structure, not a person in the report, unless context says so.
 _EPONYM_HEAD = re.compile(
-    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*(?:[ \t]+[a-z]+)?[ \t]+(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
+    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*(?:[ \t]+[a-z]+)?[ \t]+(?:[A-Z]-)?(?:\d{1,2}(?:[+/]\d{1,2})?\b(?![/.:]\d)|(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
     r"|valves?|tears?|lines?|nodes?|nodules?|reflex(?:es)?|maneuvers?|manoeuvres?|catheters?|protocols?"
     r"|classifications?|scores?|scales?|criteria|procedures?|operations?|repairs?|incisions?|clamps?|forceps"
     r"|retractors?|scissors|stand|needles?|elevators?|drains?|tubes?|stents?|shunts?|view|positions?|phenomenon"
@@ -136,7 +136,8 @@ _EPONYM_HEAD = re.compile(
     r"|sleeve|tenaculum|osteotomes?|mouthgag|gag|awl|trocars?|scalpels?|knife|electrodes?|net|components?"
     r"|resectoscope|guides?|stockings?|arch|hooks?|probes?|loupes?|rods?|spreaders?|osteotomy|stapler|graft"
     r"|implant|prosthesis|cup|stem|liner|lens|mesh|port|system|kit|chair|splint|dissection|exercises?"
-    r"|diet|flow|grade|criteria|method|incision|technique|position|fashion|procedure|type)\b"
+    r"|diet|flow|grade|criteria|method|incision|technique|position|fashion|procedure|type|pressures?|circulation"
+    r"|physiology|shunts?|completion|conduit|pouch|loop|tourniquet|bandage|wrap|dressings?)\b)"
 )
 _EPONYM_OF = re.compile(
     r"(?i:circle|ligament|pouch|ampulla|canal|sphincter|space|foramen|angle|triangle|organs?|islets?|loops?|duct"
@@ -224,7 +225,7 @@ class NameRecognizer:
             trigger = m.group()
             after_label = bool(_IS_LABEL.match(trigger))
             if _ENDS_WITH_TITLE.search(trigger):
-                lower_case = "title"
+                lower_case = "title_cased" if cased else "title"  # "Mx transitional" is no name
             elif after_label or cased:
                 lower_case = "never"  # in sentence-case text a name after a verb is capitalised
             else:
@@ -244,7 +245,7 @@ class NameRecognizer:
                     continue
             if j > i:
                 found.append((i, j, 0.95))
-                while lower_case == "title" and (k := self._and_name(text, tokens, j)) > j:  # "Dr. Lee and Okafor"
+                while lower_case.startswith("title") and (k := self._and_name(text, tokens, j)) > j:  # "Dr. Lee and Okafor"
                     found.append((j + 1, k, 0.85))
                     j = k
         for m in _POSTNOMINAL.finditer(text):
@@ -340,6 +341,10 @@ class NameRecognizer:
         `after_trigger` admits capitalised clinical words ("seen by Harrington", "Dr. Foley") and
         first names that are also function words ("Will", "May").
         """
+        if lower_case == "title_cased":
+            if not tok.capitalised and not self._is_name_word(tok.lower):
+                return False
+            lower_case = "title"
         lenient = lower_case == "title"
         text = tok.text
         if len(text) == 1:

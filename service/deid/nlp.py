@@ -37,6 +37,8 @@ def _without_torch() -> Iterator[None]:
                 del sys.modules[name]
 
 
+_LOCATIVE_BEFORE = re.compile(r"(?i)\b(?:in|at|from|to|near)[ \t]+(?:the[ \t]+)?$")
+_AREA_WORDS = frozenset("unit room ward department service suite bay recovery floor lab laboratory".split())
 _PHONE_HINT = re.compile(r"\+\d|(?:\d[^\w\n]{0,2}){10}")
 _SPACY_LABELS = {
     "PERSON": EntityType.PERSON,
@@ -82,6 +84,9 @@ class SpacyNer:
             spans = []
             for ent in doc.ents:
                 kind = _SPACY_LABELS.get(ent.label_)
+                if kind is not None and kind is not EntityType.PERSON and len(ent) == 1 \
+                        and not _LOCATIVE_BEFORE.search(doc.text, max(0, ent.start_char - 12), ent.start_char):
+                    continue  # one word the model calls a place or an organisation: on clinical text mostly a brand
                 if kind is not None and "\n" not in ent.text and self._plausible([t.text for t in ent], kind):
                     spans.append(Span(kind, ent.start_char, ent.end_char, 0.6, f"spacy:{ent.label_}"))
             results.append(spans)
@@ -101,6 +106,8 @@ class SpacyNer:
             return False
         if len(alpha) == 1 and alpha[0].isupper() and len(alpha[0]) <= 5:
             return False  # "TED", "TIMI": abbreviations
+        if kind is not EntityType.PERSON and lowers[-1] in _AREA_WORDS:
+            return False  # "Postanesthesia Care Unit": a part of the hospital
         if kind is not EntityType.PERSON:  # a place or an organisation needs a word no vocabulary knows
             return any(len(w) > 3 and zipf(w) < 3.0 and not lists.vocabulary(w) and w not in lists.first
                        for w in lowers)

@@ -90,8 +90,10 @@ _STREETS = (
 )
 _ADDRESS_LABEL = re.compile(
     r"(?im)\b(?:home[ \t]+address|address|addr|residence|lives[ \t]+at|resides[ \t]+at)\b[ \t]*[:#]?[ \t]*"
-    r"(?P<rest>[^\n]+)"
+    r"(?P<rest>[^\n]{1,120})"
 )
+# Where an address value ends in a flattened export: a sentence end, a double space, the next field.
+_ADDRESS_END = re.compile(r"\.[ \t]|[ \t]{2}|,?[ \t]*[A-Z][A-Za-z ]{1,30}:|[;|]")
 _ZIP = r"(?P<zip>\d{5}(?:-\d{4})?)"
 _ADDRESS_PARTS = (
     re.compile(rf"^(?:{_STATE})\.?(?:[ \t]+{_ZIP})?$"),
@@ -194,13 +196,17 @@ def addresses(text: str) -> list[Span]:
     keep = name_lists().keep
     for m in _STREETS[1].finditer(text):  # clinical-word suffixes: not after clinical or common words
         words = [word.lower().strip(".") for word in m["words"].split()]
-        if not any(w in keep or w in STOPWORDS or zipf(w) >= 5.0 for w in words):
+        lists = name_lists()
+        plain = all(zipf(w) >= 5.0 and w not in lists.first and w not in lists.last for w in words)
+        if not plain and not any(w in keep or w in STOPWORDS for w in words):
             found.append(Span(EntityType.ADDRESS, m.start(), m.end(), 0.85, "address"))
     for m in _ZIP_AFTER_STATE.finditer(text):
         found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
     for m in _ADDRESS_LABEL.finditer(text):
-        found += _address_line(m.group("rest"), m.start("rest"))
+        rest = m.group("rest")
+        cut = _ADDRESS_END.search(rest)
+        found += _address_line(rest[: cut.start()] if cut else rest, m.start("rest"))
     return found
 
 
@@ -215,9 +221,14 @@ def _address_line(line: str, offset: int) -> list[Span]:
         if not stripped:
             continue
         m = next((m for regex in _ADDRESS_PARTS if (m := regex.match(stripped))), None)
-        if index == 0 or m is None:
+        if index == 0:
             spans.append(Span(EntityType.ADDRESS, start, start + len(stripped), 0.9, "address:label"))
             continue
+        if m is None:
+            if any(ch.isdigit() for ch in stripped) and len(stripped) < 40:  # "Apt 4", "Suite 200"
+                spans.append(Span(EntityType.ADDRESS, start, start + len(stripped), 0.9, "address:label"))
+                continue
+            break  # not a part of the address any more
         for group in ("city", "zip"):
             if group in m.re.groupindex and m.group(group):
                 spans.append(Span(EntityType.LOCATION, start + m.start(group), start + m.end(group), 0.9,

@@ -22,6 +22,7 @@ from functools import cache
 from importlib import resources
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
+from service.deid.names import eponym, used_as_noun
 from service.deid.spans import EntityType, Span
 
 # Two cheap scans (a regex that starts with a class is fast; one with a look-behind or \\b is not):
@@ -58,7 +59,7 @@ def gazetteer() -> Gazetteer:
     keep = name_lists().keep
     names = {
         line.replace("-", " ") for line in text.splitlines() if line and not line.startswith("#")
-    } - keep
+    } - keep - name_lists().clinical
     multi = frozenset(n for n in names if " " in n)
     longest: dict[str, int] = {}
     for name in multi:
@@ -83,6 +84,8 @@ def cities(text: str) -> list[Span]:
             lower = _ABBREVIATIONS[lower]
         end = _multi_word(text, m.end(), lower, gaz, abbreviated=abbreviated) if lower in gaz.longest else 0
         if end or (lower in gaz.single and _single_word(text, start, word, lower)):
+            if not _after_locative(text, start) and (eponym(text, start, end or m.end()) or used_as_noun(text, start)):
+                continue  # "Penrose drain", "a modified Pomeroy technique", "Santa Barbara T-tube"
             taken = end or m.end()
             found.append(Span(EntityType.LOCATION, start, taken, 0.8 if end else 0.75, "city"))
     for m in _LOWER_AFTER.finditer(text):  # lower case: only rare words after a locative context
