@@ -173,3 +173,21 @@ def test_help_describes_the_contract() -> None:
     assert done.returncode == 0
     for words in ("--ephemeral-key", "errors", ".parquet", "Exit status"):
         assert words in done.stdout
+
+
+def test_no_phi_of_real_export_layouts_in_output_or_logs(tmp_path: Path) -> None:
+    """Our own VistA-style, HL7 sign-off, flattened and dictation fixtures through `radprep process`:
+    every name token, date and ID is replaced, and none reaches stdout or stderr."""
+    from benchmarks import deid_layouts
+
+    reports = deid_layouts.generate(12, seed=5)
+    source = _write_jsonl(tmp_path / "layouts.jsonl",
+                          [{"id": r.id, "patient_id": r.patient_id, "text": r.text} for r in reports])
+    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "s3cret-layouts"})
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    results = [type("R", (), {"text": line["text"]})() for line in lines]
+    assert deid_layouts.left_in_output(reports, results) == {"name_tokens": [], "dates": [], "ids": []}
+    logs = done.stdout + done.stderr
+    for value in {g.text for r in reports for g in r.phi if len(g.text) >= 4}:
+        assert value not in logs, "a PHI value reached the logs"

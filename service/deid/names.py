@@ -106,6 +106,11 @@ _SHORT_LINE = re.compile(r"^[ \t]*(?P<line>[^\W\d_][^\n]{0,40}?)[ \t]*$", re.MUL
 _LAST_FIRST = re.compile(
     rf"\b(?P<last>{_NAME_WORD}),[ \t]*(?P<first>{_NAME_WORD})(?:[ \t]+(?P<initial>{_LETTER})\b\.?)?"
 )
+_IN_PARENTHESES = re.compile(r"\)")
+_SUBJECT_VERB = re.compile(
+    r"[ \t]+(?:has|had|is|was|reports|reported|denies|denied|presents|presented|complains|underwent|tolerated"
+    r"|states|stated|returns|returned|arrived|remains|developed)\b"
+)
 _SURNAME_INITIAL = re.compile(rf"\b(?P<last>[A-Z]{_NAME_WORD}),[ \t]?(?P<init>[A-Z])\.(?![A-Za-z])")
 _INITIALS_SURNAME = re.compile(
     rf"(?<![\w.])(?P<init>(?:[A-Z]\.[ \t]?){{1,3}})(?P<last>[A-Z](?:[a-z'’\-]+[a-z]|[A-Z'’\-]+[A-Z]))\b"
@@ -526,11 +531,15 @@ class NameRecognizer:
             la, lb = a.lower, b.lower
             if not self._is_first_name(la) or la in STOPWORDS or lb in STOPWORDS:
                 continue
-            if any(w in lists.keep or w in lists.clinical for w in (la, lb)):
+            if la in lists.clinical or lb in lists.clinical or not (self._is_name_word(lb) or _word_zipf(lb) < 3.0):
                 continue
-            if not (self._is_name_word(lb) or _word_zipf(lb) < 3.0) or (la in lists.english and lb in lists.english):
-                continue
-            if _word_zipf(la) >= _COMMON_WORD and _word_zipf(lb) >= _COMMON_WORD:
+            # Plain or kept words ("Grace Hale", "Hope Waters") only in a name's position: alone in
+            # parentheses, or as the subject of a clinical verb.
+            placed = bool(_IN_PARENTHESES.match(text, b.end) and text[a.start - 1 : a.start] == "(") \
+                or bool(_SUBJECT_VERB.match(text, b.end))
+            plain = la in lists.english and lb in lists.english or la in lists.keep or lb in lists.keep or \
+                _word_zipf(la) >= _COMMON_WORD and _word_zipf(lb) >= _COMMON_WORD
+            if plain and not placed:
                 continue
             if not eponym(text, a.start, b.end) and not used_as_noun(text, a.start):
                 out.append((i, i + 2, 0.75))
