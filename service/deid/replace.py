@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from service.deid.dates import shift_date_text
 from service.deid.detect import Detector
-from service.deid.keys import KeyedHasher, PatientContext
+from service.deid.keys import KeyedHasher, PatientContext, patient_key
 from service.deid.spans import EntityType, Span
 from service.deid.surrogates import Surrogates
 
@@ -59,7 +59,7 @@ class Deidentifier:
         """`patient_keys[i]` keys the date shift of texts[i]; None makes the text its own patient."""
         spans = self.detector.detect_batch(texts)
         return [
-            self.replace(text, found, self.patient(key if key is not None else f"text:{i}:{text}"))
+            self.replace(text, found, self.patient(key or str(patient_key(None, None, f"{i}:{text}"))))
             for i, (text, found, key) in enumerate(zip(texts, spans, patient_keys, strict=True))
         ]
 

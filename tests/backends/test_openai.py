@@ -31,14 +31,14 @@ def server_url():
 def test_sections_through_a_real_http_server(server_url: str, mode: str) -> None:
     backend = OpenAIBackend(OpenAISettings(base_url=server_url, model="radprep-stub", api_key="k"))
     router = SectionRouter("llm", backend, SectionTask(mode=mode))  # type: ignore[arg-type]
-    first, second = router.split_batch(REPORTS)
+    (first, second), stats = router.split_batch(REPORTS)
     assert first.source == second.source == "llm"
     assert first.result.sections == {
         "indication": "Cough.", "comparison": "None.", "findings": "Lungs are clear.", "impression": "Normal chest.",
     }
     assert second.result.sections["impression"] == "Pneumonia."
     assert backend.usage.calls == 2 and backend.usage.output_tokens > 0
-    assert router.stats.llm_calls == 2 and router.stats.fallbacks == 0
+    assert stats.llm_calls == 2 and stats.fallbacks == 0
 
 
 def test_the_stub_recovers_the_report_from_a_numbered_prompt() -> None:
@@ -104,6 +104,6 @@ def test_errors_become_backend_errors_without_body_text(response: httpx.Response
 def test_an_unreachable_endpoint_is_a_backend_error_and_the_router_falls_back() -> None:
     backend = OpenAIBackend(OpenAISettings(base_url="http://127.0.0.1:9/v1", retries=0, timeout_s=2))
     router = SectionRouter("llm", backend)
-    (out,) = router.split_batch(REPORTS[:1])
+    (out,), stats = router.split_batch(REPORTS[:1])
     assert out.source == "fallback" and out.result.sections["impression"] == "Normal chest."
-    assert router.stats.backend_errors == 1 and "backend_error" in out.warnings[0]
+    assert stats.backend_errors == 1 and "backend_error" in out.warnings[0]

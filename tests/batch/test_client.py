@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from service.batch.client import HttpEngine
-from service.batch.local import Failure, LocalEngine
+from service.batch.local import LocalEngine
 from service.batch.runner import run_batches
 from service.batch.sink import ErrorSink, open_sink
 from service.errors import BackendError, RecordError
+from service.outcomes import Failure
 from service.pipeline import Pipeline
 from service.records import InputRecord, read_records, validate
 from tests.batch.conftest import make_records, write_jsonl
@@ -55,7 +56,7 @@ class FakeService:
                     results.append({"status": "error", "error": {
                         "code": "invalid_record", "message": f"field '{exc.field}': {exc.problem}",
                         "field": exc.field, "record_id": exc.record_id, "where": f"records[{n}]"}})
-            reports = iter(self.pipeline.process([r for r in results if isinstance(r, InputRecord)]))
+            reports = iter(self.pipeline.process([r for r in results if isinstance(r, InputRecord)]).outcomes)
             answer = [{"status": "ok", "report": next(reports)} if isinstance(r, InputRecord) else r for r in results]
             return httpx.Response(200, json={"results": answer})
         finally:
@@ -127,8 +128,8 @@ def test_a_batch_that_keeps_failing_on_the_server_becomes_record_errors(pipeline
     service = FakeService(pipeline, [error(500, "internal", "boom")] * 3)
     http, _ = engine(service, attempts=3)
     (outcomes,) = list(http.run(iter([records(2)])))
-    assert outcomes == [Failure("r00000", "server error: HTTP 500 internal: boom"),
-                        Failure("r00001", "server error: HTTP 500 internal: boom")]
+    assert outcomes == [Failure("r00000", "server error: HTTP 500 internal: boom", code="server_error"),
+                        Failure("r00001", "server error: HTTP 500 internal: boom", code="server_error")]
 
 
 def test_refusals_stop_the_run_with_the_servers_reason(pipeline: Pipeline, monkeypatch) -> None:

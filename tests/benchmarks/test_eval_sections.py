@@ -12,8 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import eval_sections as ev
-from service.backends import FakeBackend, RulesBackend
+from service.backends import FakeBackend
 from service.backends.stub_server import start
+from service.sections.rules_backend import RulesBackend
 from service.sections.task import SectionTask
 
 REPORTS = [
