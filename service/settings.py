@@ -30,6 +30,10 @@ class OpenAISettings(BaseModel):
     timeout_s: float = 60.0
     concurrency: int = Field(default=8, ge=1, le=256)
     retries: int = Field(default=2, ge=0, le=10)
+    send_document: bool = Field(
+        default=False, description="also send each report as the body field `radprep_document`, for radprep's "
+        "stub server (`service.backends.stub_server`); OpenAI refuses unknown fields",
+    )
 
 
 class ApiSettings(BaseModel):

@@ -15,6 +15,7 @@ from service.errors import BackendError
 from service.settings import OpenAISettings
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+DOCUMENT_FIELD = "radprep_document"  # the report, for backends behind the stub server (`send_document`)
 
 
 class OpenAIBackend(Backend):
@@ -50,6 +51,8 @@ class OpenAIBackend(Backend):
                 "json_schema": {"name": "report_sections", "schema": request.constraints.schema, "strict": True},
             },
         }
+        if self.settings.send_document:
+            body[DOCUMENT_FIELD] = request.document
         for attempt in range(self.settings.retries + 1):
             try:
                 response = self._client.post("/chat/completions", json=body)
