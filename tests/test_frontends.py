@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from service.deid import Detector
 from service.pipeline import Pipeline
 from service.records import InputRecord, read_records
 from service.settings import Settings
-from tests.batch.conftest import make_records, write_jsonl
+from tests.batch.conftest import make_records, serving_over_http, write_jsonl
 
 SECRET = "frontends-secret"
 BOOM = {"id": "boom", "patient_id": "PT-3",
@@ -91,33 +88,6 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-def _serving(detector: Detector) -> Callable[[], Iterator[str]]:
-    def serve() -> Iterator[str]:
-        import uvicorn
-
-        from service.api.app import create_app
-
-        settings = Settings(route="rules", batch_size=8)
-        pipeline = Pipeline(settings, SECRET.encode(), detector=detector)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, pipeline), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
-
-    return serve
-
-
 @pytest.mark.parametrize("front_end", FRONT_ENDS)
 def test_every_front_end_writes_the_same_bytes_and_isolates_a_failing_record(
         front_end: str, corpus: Path, expected: tuple[str, list[dict[str, object]]], environment: None,
@@ -130,12 +100,12 @@ def test_every_front_end_writes_the_same_bytes_and_isolates_a_failing_record(
         request.getfixturevalue("local_ray")
         code = main([*args, "--engine", "ray", "--workers", "2"])
     elif front_end == "server":
-        server = _serving(detector)()
-        url = next(server)
-        try:
+        from service.api.app import create_app
+
+        settings = Settings(route="rules", batch_size=8)
+        app = create_app(settings, Pipeline(settings, SECRET.encode(), detector=detector))
+        with serving_over_http(app) as url:
             code = main([*args, "--server", url, "--concurrency", "2"])
-        finally:
-            next(server, None)
     else:
         code = main(args)
     assert code == 1  # some records invalid or failed; all the others written

@@ -18,7 +18,7 @@ from service.errors import BackendError, RecordError
 from service.outcomes import Failure
 from service.pipeline import Pipeline
 from service.records import InputRecord, read_records, validate
-from tests.batch.conftest import make_records, write_jsonl
+from tests.batch.conftest import make_records, serving_over_http, write_jsonl
 
 
 class FakeService:
@@ -174,32 +174,13 @@ def test_per_record_errors_of_the_service_go_to_the_errors_file(pipeline: Pipeli
 
 def test_against_the_real_service_over_http(corpus: Path, pipeline: Pipeline, rules_settings, tmp_path: Path) -> None:
     """`service.api` served by uvicorn on a loopback port: the same bytes as in-process."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from service.api.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(rules_settings, pipeline), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with serving_over_http(create_app(rules_settings, pipeline)) as url:
         outputs = []
-        for name, eng in [("local", LocalEngine(pipeline)), ("http", HttpEngine(f"http://127.0.0.1:{port}", 3))]:
+        for name, eng in [("local", LocalEngine(pipeline)), ("http", HttpEngine(url, 3))]:
             out = tmp_path / f"{name}.csv"
             run_batches(read_records(corpus, 100_000), eng, open_sink(out, True),
                         ErrorSink(tmp_path / f"{name}.errors.jsonl", True), 8, progress=False)
             outputs.append(out.read_bytes())
         assert outputs[0] == outputs[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
