@@ -103,7 +103,7 @@ def run_worker(worker: int, options: dict[str, Any], barrier: Any = None) -> dic
     return {"worker": worker, "reports": reports, "invalid": invalid, "seconds": seconds, "load_s": load_s,
             "out_bytes": out_bytes, "stats": stats.as_dict(), "usage": dataclasses.asdict(usage),
             "heuristic": sources["heuristic"], "no_sections": sources["no_sections"],
-            "llm_backend": getattr(pipeline.backend, "name", None)}
+            "llm_backend": pipeline.backend.name if pipeline.backend is not None else None}
 
 
 def _pool_worker(worker: int, options: dict[str, Any], barrier: Any, results: Any) -> None:

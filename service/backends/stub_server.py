@@ -22,13 +22,13 @@ from service.errors import RadprepError
 from service.sections.units import split_units
 
 
-def request_of(body: dict[str, Any]) -> CompletionRequest:
-    """The CompletionRequest a chat-completions body stands for; KeyError, TypeError or ValueError
-    when it is not one (no json_schema response_format, no `radprep_document`)."""
+def request_of(body: dict[str, Any]) -> CompletionRequest | None:
+    """The CompletionRequest a chat-completions body stands for; None without `radprep_document` (a
+    body that lacks the json_schema response_format fails to index: KeyError or TypeError)."""
     schema = body["response_format"]["json_schema"]["schema"]
-    document = body[DOCUMENT_FIELD]
+    document = body.get(DOCUMENT_FIELD)
     if not isinstance(document, str):
-        raise TypeError(DOCUMENT_FIELD)
+        return None
     spans = any(value.get("type") == "array" for value in schema["properties"].values())
     constraints = Constraints(schema, units=len(split_units(document))) if spans else Constraints(
         schema, max_chars=len(document))
@@ -64,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             request = request_of(body)
         except (ValueError, KeyError, TypeError):
+            request = None
+        if request is None:
             self._send(400, {"error": {"message": "expected a chat completion with a json_schema response_format "
                                                   f"and the report as {DOCUMENT_FIELD} (send_document)"}})
             return
