@@ -69,14 +69,14 @@ def run_worker(worker: int, options: dict[str, Any], barrier: Any = None) -> dic
     settings = Settings(route=options["route"], backend=options["backend"] or "auto", mode=options["mode"],
                         model=options["model"], batch_size=options["batch"])
     started = time.perf_counter()
-    backend = create_backend(options["backend"], model=options["model"]) if options["backend"] else None
+    backend = create_backend(options["backend"], settings) if options["backend"] else None
     pipeline = Pipeline(settings, b"bench-corpus-secret", backend=backend)
     warm = [InputRecord(**r.record) for r in make_corpus.generate(WARM_UP, seed=12345)]  # type: ignore[arg-type]
     if pipeline.backend is not None:  # start the engine on one request
         pipeline.backend.complete([pipeline.router.task.request(warm[0].text)])
     pipeline.process(warm)
     load_s = time.perf_counter() - started
-    pipeline.router.stats = RouteStats()
+    stats = RouteStats()
     if pipeline.backend is not None:
         pipeline.backend.usage = Usage()
     if barrier is not None:
@@ -91,7 +91,9 @@ def run_worker(worker: int, options: dict[str, Any], barrier: Any = None) -> dic
                 records.append(validate(json.loads(line), f"line {i}", settings.max_text_chars))
             except Exception:  # counted, never shown: the line may hold PHI
                 invalid += 1
-        for out in pipeline.process(records):
+        result = pipeline.process(records)
+        stats.add(result.stats)
+        for out in result.outcomes:
             out_bytes += len(json.dumps(out, ensure_ascii=False))
             sources["heuristic" if any("heuristic" in w for w in out["warnings"]) else "other"] += 1
             sources["no_sections"] += not any(out["sections"].values())
@@ -99,9 +101,9 @@ def run_worker(worker: int, options: dict[str, Any], barrier: Any = None) -> dic
     seconds = time.perf_counter() - started
     usage = pipeline.backend.usage if pipeline.backend is not None else Usage()
     return {"worker": worker, "reports": reports, "invalid": invalid, "seconds": seconds, "load_s": load_s,
-            "out_bytes": out_bytes, "stats": pipeline.router.stats.as_dict(), "usage": dataclasses.asdict(usage),
+            "out_bytes": out_bytes, "stats": stats.as_dict(), "usage": dataclasses.asdict(usage),
             "heuristic": sources["heuristic"], "no_sections": sources["no_sections"],
-            "llm_backend": getattr(pipeline.backend, "name", None)}
+            "llm_backend": pipeline.backend.name if pipeline.backend is not None else None}
 
 
 def _pool_worker(worker: int, options: dict[str, Any], barrier: Any, results: Any) -> None:

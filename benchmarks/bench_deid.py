@@ -59,7 +59,8 @@ def measure(kind: str, step: Any, records: Sequence[Any], batch: int) -> dict[st
 def run(batch_sizes: Sequence[int], per_point: int, series: Sequence[str], seed: int = 0,
         log: Any = None, rounds: int = 1) -> list[dict[str, Any]]:
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-    from service.pipeline import Pipeline, patient_key
+    from service.deid.keys import patient_key
+    from service.pipeline import Pipeline
     from service.records import InputRecord
     from service.settings import Settings
 
@@ -69,11 +70,12 @@ def run(batch_sizes: Sequence[int], per_point: int, series: Sequence[str], seed:
     pipeline.process(records[-64:])  # load spaCy's pipes, fill the regex caches
 
     def deid(batch: Sequence[InputRecord]) -> int:
-        results = pipeline.deidentifier.deidentify_batch([r.text for r in batch], [patient_key(r) for r in batch])
+        keys = [str(patient_key(r.patient_id, r.metadata.get("PatientID"), r.id)) for r in batch]
+        results = pipeline.deidentifier.deidentify_batch([r.text for r in batch], keys)
         return sum(len(r.entities) for r in results)
 
     def whole(batch: Sequence[InputRecord]) -> int:
-        return sum(len(out["entities"]) for out in pipeline.process(batch))
+        return sum(len(out["entities"]) for out in pipeline.process(batch).outcomes)  # type: ignore[index]
 
     steps = {"deid": deid, "pipeline": whole}
     tries: dict[tuple[str, int], list[dict[str, Any]]] = {}

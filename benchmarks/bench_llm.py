@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import machine, make_corpus  # noqa: E402
 from service.backends import Backend, Usage  # noqa: E402
-from service.sections.router import SectionRouter  # noqa: E402
+from service.sections.router import RouteStats, SectionRouter  # noqa: E402
 from service.sections.task import Mode, SectionTask  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -75,15 +75,16 @@ def measure_point(backend: Backend, task: SectionTask, texts: Sequence[str], bat
     """Send `texts` through the router `batch` at a time; throughput and cost figures."""
     router = SectionRouter("llm", backend, task)
     before = dataclasses.replace(backend.usage)
+    stats = RouteStats()
     seconds_per_batch = []
     started = time.perf_counter()
     for i in range(0, len(texts), batch):
         t0 = time.perf_counter()
-        router.split_batch(texts[i : i + batch])
+        stats.add(router.split_batch(texts[i : i + batch])[1])
         seconds_per_batch.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - started
     usage = Usage(*(getattr(backend.usage, f.name) - getattr(before, f.name) for f in dataclasses.fields(Usage)))
-    n, calls, stats = len(texts), usage.calls, router.stats
+    n, calls = len(texts), usage.calls
     return {
         "mode": task.mode, "batch": batch, "reports": n, "seconds": round(seconds, 3),
         "reports_per_s": round(n / seconds, 4) if seconds else None,

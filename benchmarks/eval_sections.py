@@ -189,14 +189,18 @@ def evaluate(
         router = SectionRouter(route, backend, task)
         usage_before = dataclasses.replace(backend.usage) if backend else Usage()
         started = time.perf_counter()
-        outputs = [out for i in range(0, len(texts), batch) for out in router.split_batch(texts[i : i + batch])]
+        stats, outputs = RouteStats(), []
+        for i in range(0, len(texts), batch):
+            batch_outputs, batch_stats = router.split_batch(texts[i : i + batch])
+            outputs.extend(batch_outputs)
+            stats.add(batch_stats)
         elapsed = time.perf_counter() - started
         print(f"  {layout_name}: {len(texts)} reports in {elapsed:.1f} s", file=sys.stderr, flush=True)
         usage = _usage_since(usage_before, backend.usage if backend else Usage())
         results[layout_name] = _scores(reports, golds, outputs, elapsed, layout_name, worst)
         sources = Counter(o.source for o in outputs)
-        costs[layout_name] = _costs(router.stats, usage, elapsed, sources)
-        _add_stats(total_stats, router.stats)
+        costs[layout_name] = _costs(stats, usage, elapsed, sources)
+        total_stats.add(stats)
         total_sources.update(sources)
         total_usage.add(usage)
         total_seconds += elapsed
@@ -229,11 +233,6 @@ def _scores(reports: Sequence[dict[str, str]], golds: list[Gold], outputs: list[
 
 def _usage_since(before: Usage, now: Usage) -> Usage:
     return Usage(*(getattr(now, f.name) - getattr(before, f.name) for f in dataclasses.fields(Usage)))
-
-
-def _add_stats(total: RouteStats, stats: RouteStats) -> None:
-    for f in dataclasses.fields(RouteStats):
-        setattr(total, f.name, getattr(total, f.name) + getattr(stats, f.name))
 
 
 def _costs(stats: RouteStats, usage: Usage, seconds: float, sources: Counter[str]) -> dict[str, Any]:
@@ -286,11 +285,11 @@ def _backend(args: argparse.Namespace) -> Backend:
     """The named backend; `--model` is a profile for vllm and a model name for openai."""
     from service.settings import Settings
 
-    openai = Settings().openai
+    settings = Settings()
     updates = {"base_url": args.openai_base_url, "model": args.model if args.backend == "openai" else None}
-    openai = openai.model_copy(update={k: v for k, v in updates.items() if v})
+    openai = settings.openai.model_copy(update={k: v for k, v in updates.items() if v})
     profile = args.model if args.backend == "vllm" and args.model else "smollm2-135m"
-    return create_backend(args.backend, model=profile, openai=openai)
+    return create_backend(args.backend, settings.model_copy(update={"model": profile, "openai": openai}))
 
 
 def _warm_up(backend: Backend, task: SectionTask, text: str) -> float:

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, text in enumerate(texts):
         request = task.request(text)
         params = {"temperature": profile.temperature, "seed": 0, "max_tokens": request.max_tokens,
-                  "structured_outputs": {"json": tightened(request.schema, request.hints),
+                  "structured_outputs": {"json": tightened(request.constraints),
                                          "disable_any_whitespace": True}}
         rows.append({"i": i, "messages": json.dumps(request.messages), "params": json.dumps(params)})
 

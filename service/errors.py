@@ -5,12 +5,17 @@
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
     │   ├── RecordError             one record is invalid; names the record and the field
     │   └── DicomError              one DICOM file cannot be converted; names the file and the field
+    ├── OcrError                    tesseract failed on one image (`radprep dicom` makes it a DicomError)
     ├── DependencyError             an optional engine is not installed (says which extra to install)
-    ├── BackendError                an LLM backend failed (engine error, HTTP status, no reply)
+    ├── BackendError                an LLM backend or a batch engine failed (engine error, HTTP status,
+    │                               no reply, results missing or out of order)
     ├── SectionValidationError      an LLM answer is not a valid sectioning of its report
     └── ApiError                    an HTTP request is refused; carries its status and error code
         ├── OverloadedError         429: the service's queue is full (says when to retry)
         └── NotReadyError           503: the models are still loading, or failed to load
+
+A record the pipeline cannot process is not an exception to its caller: `Pipeline.process` turns it
+into a `Failure` (its id and the code `processing_failed`) and goes on with the others.
 
 Third-party errors (pyarrow, json, spaCy, httpx, vLLM, pydicom) are translated into these at the boundary
 where they are raised (`service.records` for input parsing, `service.dataset.dicom` for DICOM files).
@@ -63,12 +68,16 @@ class DicomError(InputError):
         super().__init__(f"{file}: {field}: {problem}")
 
 
+class OcrError(RadprepError):
+    """The OCR engine failed on one image (timeout, exit status); carries no pixel or text content."""
+
+
 class DependencyError(RadprepError):
     """An optional dependency is missing; the message names the extra to install."""
 
 
 class BackendError(RadprepError):
-    """An LLM backend could not answer (the message has no prompt or report text)."""
+    """An LLM backend or a batch engine could not answer (the message has no prompt or report text)."""
 
 
 class SectionValidationError(RadprepError):
@@ -81,16 +90,17 @@ class SectionValidationError(RadprepError):
 
 class ApiError(RadprepError):
     """An HTTP request that cannot be served. The FastAPI handler turns it into the stable error body
-    `{"error": {"code", "message", "field", "record_id", "request_id"}}` with `status`."""
+    `{"error": {"code", "message", "field", "record_id", "where", "request_id"}}` with `status`."""
 
     status: int = 400
 
     def __init__(self, code: str, message: str, *, status: int | None = None, field: str | None = None,
-                 record_id: str | None = None, retry_after: int | None = None) -> None:
+                 record_id: str | None = None, where: str | None = None, retry_after: int | None = None) -> None:
         self.code = code
         self.message = message
         self.field = field
         self.record_id = record_id
+        self.where = where
         self.retry_after = retry_after
         if status is not None:
             self.status = status

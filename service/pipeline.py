@@ -1,32 +1,29 @@
-"""The whole job for a batch of records: de-identify, then split the de-identified text into sections."""
+"""The whole job for a batch of records: de-identify, then split the de-identified text into sections.
+
+Every front-end (`radprep process` and `batch`, the HTTP service, the `--server` client's service,
+the Ray actors) calls `Pipeline.process`: records in, one `Outcome` per record out (a report, or a
+`Failure` for a record the pipeline could not process), with the counts of what the call did.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from service.backends import Backend, VllmBackend, create_backend, load_profile
 from service.deid import Deidentifier, Detector
+from service.deid.keys import patient_key
 from service.deid.metadata import deidentify_metadata
+from service.errors import RadprepError
+from service.outcomes import BatchResult, Failure, Outcome, Report
 from service.records import InputRecord
 from service.sections import SECTION_NAMES
-from service.sections.router import SectionRouter
+from service.sections.router import RouteStats, SectionRouter
 from service.sections.task import PROMPTS_DIR, SectionTask
 from service.settings import Settings
 
 log = logging.getLogger("radprep")
-
-
-def patient_key(record: InputRecord) -> str:
-    """What a record's date shift is keyed by: its patient_id, else metadata PatientID, else its id
-    (then the report is its own patient: consistent within the report, not across reports)."""
-    if record.patient_id:
-        return f"patient:{record.patient_id}"
-    meta_id = record.metadata.get("PatientID")
-    if meta_id not in (None, ""):
-        return f"patient:{meta_id}"
-    return f"record:{record.id}"
+__all__ = ["BatchResult", "Failure", "Outcome", "Pipeline", "Report", "resolve_backend"]
 
 
 def resolve_backend(settings: Settings) -> Backend | None:
@@ -46,11 +43,11 @@ def resolve_backend(settings: Settings) -> Backend | None:
                         "heuristic split; install radprep[cpu] and build a model, or choose --backend openai")
             return None
         name = "vllm"
-    return create_backend(name, model=settings.model, openai=settings.openai)
+    return create_backend(name, settings)
 
 
 class Pipeline:
-    """Records in, output dicts out (the CLI's JSONL lines and the HTTP responses)."""
+    """Records in, outcomes out (the CLI's JSONL lines and the HTTP responses)."""
 
     def __init__(self, settings: Settings, secret: bytes, detector: Detector | None = None,
                  backend: Backend | None = None) -> None:
@@ -60,10 +57,36 @@ class Pipeline:
         self.backend = backend if backend is not None else resolve_backend(settings)
         self.router = SectionRouter(settings.route if self.backend is not None else "rules", self.backend, task)
 
-    def process(self, records: Sequence[InputRecord]) -> list[dict[str, Any]]:
-        keys = [patient_key(r) for r in records]
+    def process(self, records: Sequence[InputRecord]) -> BatchResult:
+        """Outcomes for `records`, in order. A batch that raises an unexpected error (a bug met by one
+        odd report) is retried record by record, so one report cannot stop the others: a record that
+        still fails becomes a Failure with the exception's type only (its message may quote the report).
+        Settings and dependency errors (`RadprepError`) are not per record and propagate."""
+        stats = RouteStats()
+        if not records:
+            return BatchResult([], stats)
+        try:
+            reports, stats = self.report_batch(records)
+            return BatchResult(list(reports), stats)
+        except RadprepError:
+            raise
+        except Exception as exc:
+            if len(records) == 1:
+                log.warning("record %r: processing failed (%s); see the errors file", records[0].id,
+                            type(exc).__name__)
+                return BatchResult([Failure(records[0].id, f"processing failed ({type(exc).__name__})")], stats)
+        outcomes: list[Outcome] = []
+        for record in records:
+            one = self.process([record])
+            outcomes.extend(one.outcomes)
+            stats.add(one.stats)
+        return BatchResult(outcomes, stats)
+
+    def report_batch(self, records: Sequence[InputRecord]) -> tuple[list[Report], RouteStats]:
+        """The reports of `records`, all or nothing (no isolation: `process` adds it)."""
+        keys = [str(patient_key(r.patient_id, r.metadata.get("PatientID"), r.id)) for r in records]
         results = self.deidentifier.deidentify_batch([r.text for r in records], keys)
-        sectioned = self.router.split_batch([r.text for r in results])
+        sectioned, stats = self.router.split_batch([r.text for r in results])
         outputs = []
         for record, key, result, split in zip(records, keys, results, sectioned, strict=True):
             patient = self.deidentifier.patient(key)
@@ -79,4 +102,8 @@ class Pipeline:
                 "metadata": metadata,
                 "warnings": warnings,
             })
-        return outputs
+        return outputs, stats
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()

@@ -1,15 +1,39 @@
-"""One settings object for the whole service, read from RADPREP_* environment variables."""
+"""One settings object for the whole service, read from RADPREP_* environment variables.
+
+A leaf: it imports only pydantic and `service.errors`, so any module may read settings without
+loading an engine. Every option model (the OpenAI backend's included) lives here.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.backends.openai import OpenAISettings
 from service.errors import ConfigError
+
+log = logging.getLogger("radprep")
+
+
+class OpenAISettings(BaseModel):
+    """The `openai` backend (environment RADPREP_OPENAI__BASE_URL, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(default="https://api.openai.com/v1", description="ends before /chat/completions")
+    model: str = "gpt-4o-2024-08-06"
+    api_key: SecretStr | None = None
+    timeout_s: float = 60.0
+    concurrency: int = Field(default=8, ge=1, le=256)
+    retries: int = Field(default=2, ge=0, le=10)
+    send_document: bool = Field(
+        default=False, description="also send each report as the body field `radprep_document`, for radprep's "
+        "stub server (`service.backends.stub_server`); OpenAI refuses unknown fields",
+    )
 
 
 class ApiSettings(BaseModel):
@@ -84,3 +108,13 @@ class Settings(BaseSettings):
                 "Set it, or pass --ephemeral-key for a throw-away key."
             )
         return self.secret.get_secret_value().encode("utf-8")
+
+
+def resolve_secret(settings: Settings, ephemeral: bool) -> bytes:
+    """The key of pseudonyms and date shifts: RADPREP_SECRET, or with `ephemeral` a random one (logged
+    as a warning: its surrogates match no other run, nor a resumed one). ConfigError when neither."""
+    if ephemeral:
+        log.warning("using an ephemeral key: pseudonyms and date shifts will not match any other run, "
+                    "nor a resumed one")
+        return secrets.token_bytes(32)
+    return settings.secret_bytes()

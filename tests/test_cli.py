@@ -191,3 +191,39 @@ def test_no_phi_of_real_export_layouts_in_output_or_logs(tmp_path: Path) -> None
     logs = done.stdout + done.stderr
     for value in {g.text for r in reports for g in r.phi if len(g.text) >= 4}:
         assert value not in logs, "a PHI value reached the logs"
+
+
+def test_an_internal_error_prints_its_type_only_and_the_old_output_stays_whole(tmp_path: Path, monkeypatch,
+                                                                                capsys) -> None:
+    from service.pipeline import Pipeline
+
+    source = _write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "old"}\n')  # a complete output of an earlier run
+
+    def crash(self, records):
+        raise RuntimeError(f"a bug that quotes {records[0].text}")  # not a record's failure: the run stops
+
+    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_ROUTE", "rules")
+    monkeypatch.setattr(Pipeline, "process", crash)
+    assert main(["process", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and "code internal" in err and "Traceback" not in err
+    for value in PHI_VALUES:
+        assert value not in err, value
+    assert out.read_text() == '{"id": "old"}\n'  # never replaced by a half file
+    assert (tmp_path / "out.incomplete.jsonl").exists()
+    assert main(["--debug", "process", str(source), "-o", str(out)]) == 2
+    assert "Traceback" in capsys.readouterr().err  # only when asked for
+
+
+def test_process_writes_csv_and_parquet_like_batch(tmp_path: Path, monkeypatch) -> None:
+    source = _write_jsonl(tmp_path / "in.jsonl", RECORDS)
+    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_ROUTE", "rules")
+    for suffix in (".csv", ".parquet"):
+        assert main(["process", str(source), "-o", str(tmp_path / f"p{suffix}")]) == 0
+        assert main(["batch", str(source), "-o", str(tmp_path / f"b{suffix}")]) == 0
+        assert (tmp_path / f"p{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes()
+    assert not list(tmp_path.glob("*.incomplete*")) and not list(tmp_path.glob("*.parts"))

@@ -7,9 +7,9 @@
     GET  /metrics             Prometheus
     GET  /docs /openapi.json  the contract
 
-Every error, from a bad body to an unknown path, has the body
-`{"error": {"code", "message", "field", "record_id", "request_id"}}`; messages name fields and
-counts, never report text. Logs carry the method, the route template, the status and the latency.
+Every error, from a bad body to an unknown path, and each per-record error of a batch, has the one
+shape `{"code", "message", "field", "record_id", "where", "request_id"}` (under "error"); messages
+name fields and counts, never report text. Logs carry the method, the route template, the status and the latency.
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from service import __version__
 from service.api import schemas
 from service.api.batcher import Batcher
-from service.api.errors import ERROR_RESPONSES, install_error_handlers
+from service.api.errors import ERROR_RESPONSES, error_detail, install_error_handlers
 from service.api.metrics import Metrics
 from service.api.middleware import ObserveMiddleware
 from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeline
 from service.errors import ApiError, NotReadyError, RadprepError, RecordError
+from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
 from service.records import InputRecord, field_label, validate
-from service.settings import Settings
+from service.settings import Settings, resolve_secret
 
 log = logging.getLogger("radprep.api")
 _bearer = HTTPBearer(auto_error=False, description="an API key from RADPREP_API_KEYS")
@@ -56,12 +57,12 @@ class ServiceState:
         self.load_error: str | None = None
         self.keys = [key.encode() for key in settings.api_key_list()]
 
-    def process(self, records: list[InputRecord]) -> list[dict[str, Any]]:
+    def process(self, records: list[InputRecord]) -> list[Outcome]:
         """Runs in the batcher's worker thread."""
         assert self.runner is not None
-        outputs, delta = self.runner.process(records)
-        self.metrics.observe_sections(delta)
-        return outputs
+        result = self.runner.process(records)
+        self.metrics.observe_sections(result.stats)
+        return result.outcomes
 
     def on_batch(self, size: int, seconds: float) -> None:
         self.metrics.batch_reports.observe(size)
@@ -117,15 +118,20 @@ async def read_json(request: Request, limit: int) -> object:
 
 
 def _record_error(exc: RecordError) -> ApiError:
-    return ApiError("invalid_record", str(exc), status=422, field=exc.field, record_id=exc.record_id)
+    return ApiError("invalid_record", str(exc), status=422, field=exc.field, record_id=exc.record_id,
+                    where=exc.where)
 
 
-def _record_error_item(exc: RecordError) -> dict[str, Any]:
-    return {"status": "error", "error": {"code": "invalid_record", "message": str(exc), "field": exc.field,
-                                         "record_id": exc.record_id, "where": exc.where}}
+def _failure_error(failure: Failure, where: str) -> ApiError:
+    """A record the pipeline could not process (its error is PHI-free: the exception's type)."""
+    return ApiError(failure.code, failure.error, status=500, field=failure.field, record_id=failure.id, where=where)
 
 
-async def _run(state: ServiceState, records: list[InputRecord]) -> list[dict[str, Any]]:
+def _error_item(request: Request, exc: ApiError) -> dict[str, Any]:
+    return {"status": "error", "error": error_detail(request, exc)}
+
+
+async def _run(state: ServiceState, records: list[InputRecord]) -> list[Outcome]:
     batcher = state.ready()
     try:
         return await asyncio.wait_for(batcher.submit(records), state.settings.api.timeout_s)
@@ -180,7 +186,7 @@ def _start_batcher(state: ServiceState) -> None:
 async def _load(state: ServiceState) -> None:
     started = time.perf_counter()
     try:
-        secret = state.settings.secret_bytes()
+        secret = resolve_secret(state.settings, ephemeral=False)
         if state.settings.api.worker_process:
             state.runner = await asyncio.to_thread(ProcessRunner, state.settings, secret)
         else:
@@ -214,6 +220,9 @@ def _add_routes(app: FastAPI) -> None:
             state.metrics.reports.labels("invalid").inc()
             raise _record_error(exc) from None
         [output] = await _run(state, [record])
+        if isinstance(output, Failure):
+            state.metrics.reports.labels("failed").inc()
+            raise _failure_error(output, "body")
         state.metrics.reports.labels("ok").inc()
         return JSONResponse(output)
 
@@ -227,13 +236,21 @@ def _add_routes(app: FastAPI) -> None:
         records = [item for item in items if isinstance(item, InputRecord)]
         outputs = iter(await _run(state, records))
         results = []
-        for item in items:
+        failed = 0
+        for index, item in enumerate(items):
             if isinstance(item, RecordError):
                 state.metrics.errors.labels("invalid_record").inc()
-                results.append(_record_error_item(item))
+                results.append(_error_item(request, _record_error(item)))
+                continue
+            output = next(outputs)
+            if isinstance(output, Failure):
+                failed += 1
+                state.metrics.errors.labels(output.code).inc()
+                results.append(_error_item(request, _failure_error(output, f"records[{index}]")))
             else:
-                results.append({"status": "ok", "report": next(outputs)})
-        state.metrics.reports.labels("ok").inc(len(records))
+                results.append({"status": "ok", "report": output})
+        state.metrics.reports.labels("ok").inc(len(records) - failed)
+        state.metrics.reports.labels("failed").inc(failed)
         state.metrics.reports.labels("invalid").inc(len(items) - len(records))
         return JSONResponse({"results": results})
 

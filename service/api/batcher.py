@@ -18,19 +18,19 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from service.errors import OverloadedError
+from service.outcomes import Outcome
 from service.records import InputRecord
 
 log = logging.getLogger("radprep")
-ProcessFn = Callable[[list[InputRecord]], list[dict[str, Any]]]
+ProcessFn = Callable[[list[InputRecord]], list[Outcome]]
 
 
 @dataclass
 class _Job:
     records: Sequence[InputRecord]
-    future: asyncio.Future[list[dict[str, Any]]] = field(repr=False)
+    future: asyncio.Future[list[Outcome]] = field(repr=False)
 
 
 class Batcher:
@@ -59,14 +59,14 @@ class Batcher:
                 pass
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def submit(self, records: Sequence[InputRecord]) -> list[dict[str, Any]]:
+    async def submit(self, records: Sequence[InputRecord]) -> list[Outcome]:
         """The pipeline's outputs for `records`, in order. Cancelling the await (a timeout) drops the
         records if their batch has not started yet."""
         if not records:
             return []
         if self.pending + len(records) > self.max_queue:
             raise OverloadedError(retry_after=self.retry_after())
-        future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self.pending += len(records)
         self._queue.put_nowait(_Job(records, future))
         return await future
@@ -116,7 +116,7 @@ class Batcher:
         return jobs
 
     @staticmethod
-    def _deliver(jobs: list[_Job], outputs: list[dict[str, Any]]) -> None:
+    def _deliver(jobs: list[_Job], outputs: list[Outcome]) -> None:
         start = 0
         for job in jobs:
             end = start + len(job.records)

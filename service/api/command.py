@@ -6,9 +6,10 @@ import argparse
 import ipaddress
 import logging
 import os
-import secrets
 import tempfile
 from typing import Any
+
+from service.options import EXIT_OK, add_pipeline_options
 
 log = logging.getLogger("radprep")
 
@@ -19,8 +20,6 @@ _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RA
 
 
 def add_parser(commands: Any) -> None:
-    from service.cli import add_pipeline_options
-
     serve = commands.add_parser(
         "serve",
         help="run the HTTP service (POST /v1/reports)",
@@ -40,17 +39,16 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.settings import Settings
+    from service.settings import Settings, resolve_secret
 
     for name, variable in _ENV.items():
         value = getattr(args, name)
         if value is not None:
             os.environ[variable] = str(value)
-    if args.ephemeral_key:
-        os.environ["RADPREP_SECRET"] = secrets.token_hex(32)
-        log.warning("using an ephemeral key: pseudonyms and date shifts will not match any other run")
+    secret = resolve_secret(Settings(), args.ephemeral_key)  # fails now, not in every worker, without a secret
+    if args.ephemeral_key:  # the server processes read it from the environment, as they read every setting
+        os.environ["RADPREP_SECRET"] = secret.hex()
     settings = Settings()
-    settings.secret_bytes()  # fail now, not in every worker, when the secret is missing
     host = settings.api.host
     if not settings.api_key_list() and not _is_loopback(host):
         log.warning("RADPREP_API_KEYS is not set: binding to 127.0.0.1 instead of %s (set keys to serve a network)",
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("service.api.app:app_from_env", factory=True, host=host, port=settings.api.port,
                 workers=settings.api.workers, log_config=None, access_log=False, server_header=False,
                 timeout_graceful_shutdown=int(settings.api.timeout_s) + 5)
-    return 0
+    return EXIT_OK
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,5 +1,6 @@
 """The one error body of the service, and the handlers that turn every error into it:
-`{"error": {"code", "message", "field", "record_id", "request_id"}}` with a stable `code`."""
+`{"error": {"code", "message", "field", "record_id", "where", "request_id"}}` with a stable `code`.
+A batch's per-record errors have the same shape (`error_detail`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ from service.errors import ApiError, BackendError, RadprepError
 log = logging.getLogger("radprep.api")
 
 
+def error_detail(request: Request, exc: ApiError) -> dict[str, Any]:
+    """The error object: for a whole request, and for each record of a batch."""
+    return {"code": exc.code, "message": exc.message, "field": exc.field, "record_id": exc.record_id,
+            "where": exc.where, "request_id": getattr(request.state, "request_id", None)}
+
+
 def error_response(request: Request, status: int, code: str, message: str, *, field: str | None = None,
-                   record_id: str | None = None, retry_after: int | None = None) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", None)
-    body = {"error": {"code": code, "message": message, "field": field, "record_id": record_id,
-                      "request_id": request_id}}
+                   record_id: str | None = None, where: str | None = None,
+                   retry_after: int | None = None) -> JSONResponse:
+    body = {"error": error_detail(request, ApiError(code, message, field=field, record_id=record_id, where=where))}
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -39,7 +45,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc.status, exc.code, exc.message, field=exc.field,
-                              record_id=exc.record_id, retry_after=exc.retry_after)
+                              record_id=exc.record_id, where=exc.where, retry_after=exc.retry_after)
 
     @app.exception_handler(BackendError)
     async def backend_error(request: Request, exc: BackendError) -> JSONResponse:

@@ -9,19 +9,17 @@ answering. The worker process loads the models (the LLM engine included) once, a
 
 from __future__ import annotations
 
-import copy
 import logging
 import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
 
 from service.errors import NotReadyError
+from service.outcomes import BatchResult
 from service.pipeline import Pipeline
 from service.records import InputRecord
-from service.sections.router import RouteStats
 from service.settings import Settings
 
 log = logging.getLogger("radprep")
@@ -33,28 +31,15 @@ class PipelineInfo:
     backend: str | None
 
 
-def stats_delta(before: RouteStats, after: RouteStats) -> RouteStats:
-    delta = RouteStats(**{k: getattr(after, k) - getattr(before, k) for k in vars(after) if k != "invalid"})
-    delta.invalid.update({k: v - before.invalid.get(k, 0) for k, v in after.invalid.items()})
-    return delta
-
-
 def build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
     pipeline = Pipeline(settings, secret)
-    start = getattr(pipeline.backend, "start", None)  # an in-process engine loads its model now
-    if start is not None:
-        start()
+    if pipeline.backend is not None:
+        pipeline.backend.start()  # an in-process engine loads its model now, not at the first report
     return pipeline
 
 
-def _process_with(pipeline: Pipeline, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
-    before = copy.deepcopy(pipeline.router.stats)
-    outputs = pipeline.process(records)
-    return outputs, stats_delta(before, pipeline.router.stats)
-
-
 def _info(pipeline: Pipeline) -> PipelineInfo:
-    return PipelineInfo(pipeline.router.route, getattr(pipeline.backend, "name", None))
+    return PipelineInfo(pipeline.router.route, pipeline.backend.name if pipeline.backend is not None else None)
 
 
 class ThreadRunner:
@@ -64,13 +49,11 @@ class ThreadRunner:
         self.pipeline = pipeline
         self.info = _info(pipeline)
 
-    def process(self, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
-        return _process_with(self.pipeline, records)
+    def process(self, records: list[InputRecord]) -> BatchResult:
+        return self.pipeline.process(records)
 
     def close(self) -> None:
-        close = getattr(self.pipeline.backend, "close", None)
-        if close is not None:
-            close()
+        self.pipeline.close()
 
 
 # -- the worker process ------------------------------------------------------------------------------
@@ -88,9 +71,9 @@ def _worker_info() -> PipelineInfo:
     return _info(_worker_pipeline)
 
 
-def _worker_process(records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+def _worker_process(records: list[InputRecord]) -> BatchResult:
     assert _worker_pipeline is not None
-    return _process_with(_worker_pipeline, records)
+    return _worker_pipeline.process(records)
 
 
 class ProcessRunner:
@@ -107,7 +90,7 @@ class ProcessRunner:
         return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init, initargs=(self._settings, self._secret))
 
-    def process(self, records: list[InputRecord]) -> tuple[list[dict[str, Any]], RouteStats]:
+    def process(self, records: list[InputRecord]) -> BatchResult:
         pool = self._pool
         try:
             return pool.submit(_worker_process, records).result()

@@ -80,6 +80,7 @@ class ErrorDetail(BaseModel):
     message: str = Field(description="for people; never contains report text")
     field: str | None = Field(default=None, description="the field at fault, e.g. text or records[3].text")
     record_id: str | None = None
+    where: str | None = Field(default=None, description="the record's place: body, or records[i] in a batch")
     request_id: str | None = None
 
 
@@ -87,18 +88,10 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class RecordErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None
-    record_id: str | None
-    where: str = Field(description="records[i]")
-
-
 class BatchItem(BaseModel):
     status: Literal["ok", "error"]
     report: ReportOut | None = None
-    error: RecordErrorDetail | None = None
+    error: ErrorDetail | None = Field(default=None, description="the same shape as every other error")
 
 
 class BatchOut(BaseModel):

@@ -1,41 +1,46 @@
-"""LLM backends: each turns CompletionRequests into JSON completions (`complete`).
+"""LLM backends: each turns CompletionRequests into JSON completions (`complete`), and `close`s.
 
-Built-ins by name: `vllm` (in-process engine), `openai` (any OpenAI-compatible endpoint), `fake`
-(scripted replies, for tests and demos), `rules` (the rules sectioner answering in the same format).
+Built-ins by name in `BACKENDS`, each a factory of the settings: `vllm` (in-process engine), `openai`
+(any OpenAI-compatible endpoint), `fake` (scripted replies, for tests and demos), `rules` (the rules
+sectioner answering in the same format; it lives with the sections, `service.sections.rules_backend`).
 """
 
 from __future__ import annotations
 
-from service.backends.base import Backend, CompletionRequest, Usage
+from collections.abc import Callable
+
+from service.backends.base import Backend, CompletionRequest, Constraints, Usage
 from service.backends.fake import FakeBackend
-from service.backends.openai import OpenAIBackend, OpenAISettings
+from service.backends.openai import OpenAIBackend
 from service.backends.profiles import ModelProfile, load_profile
-from service.backends.rules import RulesBackend
 from service.backends.vllm import VllmBackend
 from service.errors import ConfigError
+from service.settings import OpenAISettings, Settings
 
-BACKENDS: dict[str, type] = {
-    VllmBackend.name: VllmBackend,
-    OpenAIBackend.name: OpenAIBackend,
-    FakeBackend.name: FakeBackend,
-    RulesBackend.name: RulesBackend,
+
+def _rules(settings: Settings) -> Backend:
+    from service.sections.rules_backend import RulesBackend
+
+    return RulesBackend()
+
+
+BACKENDS: dict[str, Callable[[Settings], Backend]] = {
+    VllmBackend.name: lambda settings: VllmBackend(load_profile(settings.model)),
+    OpenAIBackend.name: lambda settings: OpenAIBackend(settings.openai),
+    FakeBackend.name: lambda settings: FakeBackend(),
+    "rules": _rules,
 }
 
 
-def create_backend(name: str, *, model: str = "smollm2-135m", openai: OpenAISettings | None = None) -> Backend:
-    """A backend by name, configured from settings."""
-    if name == "vllm":
-        return VllmBackend(load_profile(model))
-    if name == "openai":
-        return OpenAIBackend(openai or OpenAISettings())
-    if name == "fake":
-        return FakeBackend()
-    if name == "rules":
-        return RulesBackend()
-    raise ConfigError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+def create_backend(name: str, settings: Settings) -> Backend:
+    """The backend `name`, configured from `settings`."""
+    factory = BACKENDS.get(name)
+    if factory is None:
+        raise ConfigError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    return factory(settings)
 
 
 __all__ = [
-    "BACKENDS", "Backend", "CompletionRequest", "FakeBackend", "ModelProfile", "OpenAIBackend",
-    "OpenAISettings", "RulesBackend", "Usage", "VllmBackend", "create_backend", "load_profile",
+    "BACKENDS", "Backend", "CompletionRequest", "Constraints", "FakeBackend", "ModelProfile", "OpenAIBackend",
+    "OpenAISettings", "Usage", "VllmBackend", "create_backend", "load_profile",
 ]

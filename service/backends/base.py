@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What an answer must look like. `schema` is the JSON schema every backend is held to (the subset
+    that OpenAI strict mode and vLLM both accept); the bounds are task facts a backend that can enforce
+    them uses to tighten its decoding, never to change the answer's meaning.
+
+    `units`: the answer names unit numbers 1..units ([first, last] per key); None: the answer is text,
+    no string longer than `max_chars`.
+    """
+
+    schema: dict[str, Any]
+    units: int | None = None
+    max_chars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -13,15 +28,12 @@ class CompletionRequest:
 
     `messages` are chat messages (system first: the shared, cacheable instructions). `document`
     is the text the prompt is about; only backends that do not read prompts (rules) use it.
-    `hints` carries task facts a backend may use to tighten its decoding (e.g. the number of
-    units, the longest allowed string), never to change the answer's meaning.
     """
 
     messages: list[dict[str, str]]
-    schema: dict[str, Any]
+    constraints: Constraints
     max_tokens: int
     document: str = ""
-    hints: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,9 +53,19 @@ class Usage:
 
 
 class Backend(Protocol):
-    """Turns requests into completions (JSON text), one per request, in order."""
+    """Turns requests into completions (JSON text), one per request, in order. Backends subclass it
+    for the no-op `start` and `close`, and override them when they hold an engine or a connection."""
 
     name: ClassVar[str]
+    is_available: ClassVar[bool] = True
     usage: Usage
 
     def complete(self, requests: Sequence[CompletionRequest]) -> list[str]: ...
+
+    def start(self) -> None:
+        """Load now what `complete` would load on first use (a server calls it at start-up)."""
+        return None
+
+    def close(self) -> None:
+        """Release engines, processes and connections; calling it twice is harmless."""
+        return None

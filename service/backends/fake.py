@@ -6,17 +6,16 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from service.backends.base import CompletionRequest, Usage
+from service.backends.base import Backend, CompletionRequest, Usage
 from service.errors import BackendError
 
 Reply = str | Callable[[CompletionRequest], str]
 
 
-class FakeBackend:
+class FakeBackend(Backend):
     """Queue replies with `enqueue`; each may be a string or a function of the request."""
 
     name: ClassVar[str] = "fake"
-    is_available: ClassVar[bool] = True
 
     def __init__(self, replies: Sequence[Reply] = ()) -> None:
         self._replies: deque[Reply] = deque(replies)

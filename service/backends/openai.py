@@ -9,28 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from service.backends.base import CompletionRequest, Usage
+from service.backends.base import Backend, CompletionRequest, Usage
 from service.errors import BackendError
+from service.settings import OpenAISettings
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+DOCUMENT_FIELD = "radprep_document"  # the report, for backends behind the stub server (`send_document`)
 
 
-class OpenAISettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field(default="https://api.openai.com/v1", description="ends before /chat/completions")
-    model: str = "gpt-4o-2024-08-06"
-    api_key: SecretStr | None = None
-    timeout_s: float = 60.0
-    concurrency: int = Field(default=8, ge=1, le=256)
-    retries: int = Field(default=2, ge=0, le=10)
-
-
-class OpenAIBackend:
+class OpenAIBackend(Backend):
     name: ClassVar[str] = "openai"
-    is_available: ClassVar[bool] = True
 
     def __init__(self, settings: OpenAISettings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
@@ -48,6 +37,9 @@ class OpenAIBackend:
             self.usage.add(usage)
         return [text for text, _ in results]
 
+    def close(self) -> None:
+        self._client.close()
+
     def _one(self, request: CompletionRequest) -> tuple[str, Usage]:
         body: dict[str, Any] = {
             "model": self.settings.model,
@@ -56,9 +48,11 @@ class OpenAIBackend:
             "temperature": 0,
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": "report_sections", "schema": request.schema, "strict": True},
+                "json_schema": {"name": "report_sections", "schema": request.constraints.schema, "strict": True},
             },
         }
+        if self.settings.send_document:
+            body[DOCUMENT_FIELD] = request.document
         for attempt in range(self.settings.retries + 1):
             try:
                 response = self._client.post("/chat/completions", json=body)

@@ -3,32 +3,36 @@
 It speaks the part of the protocol radprep uses (POST /v1/chat/completions with a json_schema
 response_format, GET /v1/models), so the `openai` backend can be tested and demonstrated without a
 GPU or a network: `python -m service.backends.stub_server --port 8009`. Listens on loopback only.
+The report comes in the body field `radprep_document`, which the `openai` backend sends with
+`send_document` (RADPREP_OPENAI__SEND_DOCUMENT=true); the prompt is never parsed. The answer's form
+(unit numbers or text) is read from the schema's property types, as a strict-mode schema states it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from service.backends.base import Backend, CompletionRequest
-from service.backends.rules import RulesBackend
+from service.backends.base import Backend, CompletionRequest, Constraints
+from service.backends.openai import DOCUMENT_FIELD
 from service.errors import RadprepError
+from service.sections.units import split_units
 
-_UNIT_LINE = re.compile(r"^\[\d+\] ?(.*)$")
 
-
-def document_of(messages: list[dict[str, str]]) -> str:
-    """The report a section prompt is about: the user message after "Report:", numbering removed."""
-    user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-    body = user.split("Report:", 1)[-1].strip("\n")
-    lines = body.splitlines()
-    if lines and all(_UNIT_LINE.match(line) for line in lines):
-        return "\n".join(_UNIT_LINE.match(line).group(1) for line in lines)  # type: ignore[union-attr]
-    return body
+def request_of(body: dict[str, Any]) -> CompletionRequest | None:
+    """The CompletionRequest a chat-completions body stands for; None without `radprep_document` (a
+    body that lacks the json_schema response_format fails to index: KeyError or TypeError)."""
+    schema = body["response_format"]["json_schema"]["schema"]
+    document = body.get(DOCUMENT_FIELD)
+    if not isinstance(document, str):
+        return None
+    spans = any(value.get("type") == "array" for value in schema["properties"].values())
+    constraints = Constraints(schema, units=len(split_units(document))) if spans else Constraints(
+        schema, max_chars=len(document))
+    return CompletionRequest(body["messages"], constraints, int(body.get("max_tokens", 256)), document=document)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -58,11 +62,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            schema = body["response_format"]["json_schema"]["schema"]
-            request = CompletionRequest(body["messages"], schema, int(body.get("max_tokens", 256)),
-                                        document=document_of(body["messages"]))
+            request = request_of(body)
         except (ValueError, KeyError, TypeError):
-            self._send(400, {"error": {"message": "expected a chat completion with a json_schema response_format"}})
+            request = None
+        if request is None:
+            self._send(400, {"error": {"message": "expected a chat completion with a json_schema response_format "
+                                                  f"and the report as {DOCUMENT_FIELD} (send_document)"}})
             return
         try:
             (text,) = self.backend.complete([request])
@@ -80,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def start(backend: Backend | None = None, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
     """Start the server on 127.0.0.1 in a daemon thread; returns it and its /v1 base URL."""
+    from service.sections.rules_backend import RulesBackend
+
     handler = type("Handler", (_Handler,), {"backend": backend or RulesBackend()})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

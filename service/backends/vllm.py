@@ -13,26 +13,26 @@ import os
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from service.backends.base import CompletionRequest, Usage
+from service.backends.base import Backend, CompletionRequest, Constraints, Usage
 from service.backends.profiles import ModelProfile
 from service.errors import BackendError, ConfigError, DependencyError
 
 
-def tightened(schema: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+def tightened(constraints: Constraints) -> dict[str, Any]:
     """The schema with bounds vLLM enforces but OpenAI strict mode does not accept: unit numbers
     within the report, at most [first, last], strings no longer than the report. They stop a small
     model from looping to the token limit."""
-    schema = copy.deepcopy(schema)
+    schema = copy.deepcopy(constraints.schema)
     for value in schema["properties"].values():
-        if value.get("type") == "array" and "max_unit" in hints:
+        if value.get("type") == "array" and constraints.units is not None:
             value["maxItems"] = 2
-            value["items"].update({"minimum": 1, "maximum": max(1, int(hints["max_unit"]))})
-        elif "max_chars" in hints and "string" in value.get("type", ()):
-            value["maxLength"] = int(hints["max_chars"])
+            value["items"].update({"minimum": 1, "maximum": max(1, constraints.units)})
+        elif constraints.max_chars is not None and "string" in value.get("type", ()):
+            value["maxLength"] = constraints.max_chars
     return schema
 
 
-class VllmBackend:
+class VllmBackend(Backend):
     name: ClassVar[str] = "vllm"
     is_available: ClassVar[bool] = importlib.util.find_spec("vllm") is not None
 
@@ -91,7 +91,7 @@ class VllmBackend:
                 temperature=self.profile.temperature, seed=0,
                 max_tokens=min(r.max_tokens, self.profile.max_tokens or r.max_tokens),
                 # compact JSON: no whitespace tokens between keys and values
-                structured_outputs=StructuredOutputsParams(json=tightened(r.schema, r.hints),
+                structured_outputs=StructuredOutputsParams(json=tightened(r.constraints),
                                                            disable_any_whitespace=True),
             )
             for r in requests

@@ -7,9 +7,9 @@ connection error, a timeout or another 5xx after an exponential backoff. A batch
 a server that stays unreachable stops the run. The API key comes from `RADPREP_API_KEY`.
 
 The contract: `POST /v1/reports/batch {"records": [...]}` → `{"results": [{"status": "ok", "report":
-{...}} | {"status": "error", "error": {"code", "message", "field", "record_id", "where"}}, ...]}`,
-in request order; any other status has `{"error": {"code", "message", ...}}`; `GET /readyz` is 200
-once the models are loaded.
+{...}} | {"status": "error", "error": {"code", "message", "field", "record_id", "where", "request_id"}},
+...]}`, in request order; any other status has the same error body `{"error": {...}}`; `GET /readyz`
+is 200 once the models are loaded.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from typing import Any
 
 import httpx
 
-from service.batch.local import Failure, Outcome
 from service.errors import BackendError
+from service.outcomes import Failure, Outcome
 from service.records import InputRecord
+from service.sections.router import RouteStats
 
 log = logging.getLogger("radprep")
 BATCH_PATH = "/v1/reports/batch"
@@ -33,7 +34,7 @@ RETRY_STATUSES = (429, 503)
 
 class HttpEngine:
     name = "server"
-    llm_calls: int | None = None  # the service does not report them per request
+    stats: RouteStats | None = None  # the service batches requests together: no counts per request
 
     def __init__(self, url: str, concurrency: int = 4, api_key: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 600.0,
@@ -121,7 +122,7 @@ class HttpEngine:
                         raise BackendError(f"the service stayed busy ({_describe(response)}); rerun to resume")
                     reason = f"server error: {_describe(response)}"
                     log.warning("a batch of %d records failed on the server (%s)", len(records), reason)
-                    return [Failure(r.id, reason) for r in records]
+                    return [Failure(r.id, reason, code="server_error") for r in records]
                 raise BackendError(f"the service refused the batch: {_describe(response)}")
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,7 +170,7 @@ def _outcomes(response: httpx.Response, records: list[InputRecord]) -> list[Outc
         elif isinstance(item, dict) and item.get("status") == "error" and isinstance(item.get("error"), dict):
             error = item["error"]
             outcomes.append(Failure(record.id, str(error.get("message") or error.get("code") or "error"),
-                                    field=error.get("field")))
+                                    field=error.get("field"), code=str(error.get("code") or "error")))
         else:
             raise BackendError("the service answered a result that is neither ok nor error")
     return outcomes

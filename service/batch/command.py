@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from service.cli import EXIT_OK, EXIT_RECORD_ERRORS
+from service.options import EXIT_OK, EXIT_RECORD_ERRORS, add_pipeline_options
 
 if TYPE_CHECKING:
     from service.batch.runner import Engine
@@ -22,8 +21,6 @@ log = logging.getLogger("radprep")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from service.cli import add_pipeline_options
-
     batch = commands.add_parser(
         "batch",
         help="a whole corpus: streamed, resumable, with progress; in-process, against a service or on Ray",
@@ -56,21 +53,38 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    """`radprep batch`: resumable, any engine."""
+    return run_corpus(args, staged=False)
+
+
+PROCESS_DEFAULTS = {"server": None, "engine": "local", "ray_address": None, "progress": False,
+                    "overwrite": True}
+
+
+def run_process(args: argparse.Namespace) -> int:
+    """`radprep process` (its parser sets PROCESS_DEFAULTS): in-process, from scratch every time. The
+    same engine, sinks and errors file as `batch`, written as out.incomplete.jsonl (the errors file
+    likewise) and renamed over OUTPUT only when the run is complete, so an interrupted run never
+    leaves a half file that looks whole."""
+    return run_corpus(args, staged=True)
+
+
+def run_corpus(args: argparse.Namespace, staged: bool) -> int:
     import sys
 
     from service.batch.runner import count_items, run_batches
     from service.batch.sink import ErrorSink, check_output, open_sink
     from service.errors import ConfigError
+    from service.options import settings_from_args
     from service.records import read_records
-    from service.settings import Settings
+    from service.settings import resolve_secret
 
-    overrides = {k: v for k in ("batch_size", "route", "backend", "mode", "model") if (v := getattr(args, k))}
-    settings = Settings(**overrides)
+    settings = settings_from_args(args)
     if args.server and args.engine == "ray":
         raise ConfigError("--server and --engine ray exclude each other")
     if args.ray_address and args.engine != "ray":
         raise ConfigError("--ray-address needs --engine ray")
-    secret = b"" if args.server else _secret(settings, args.ephemeral_key)
+    secret = b"" if args.server else resolve_secret(settings, args.ephemeral_key)
     errors_path = args.errors or args.output.with_name(args.output.stem + ".errors.jsonl")
     if len({p.resolve() for p in (args.input, args.output, errors_path)}) < 3:
         raise ConfigError("INPUT, OUTPUT and the errors file must be three different files")
@@ -79,13 +93,22 @@ def run(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_items(args.input) if progress else None
     engine = _engine(args, settings, secret)  # before the outputs are touched: a failed start changes nothing
+    output, errors_file = (_incomplete(args.output), _incomplete(errors_path)) if staged else (args.output, errors_path)
+    fresh = staged or args.overwrite
     try:
-        started = args.output.exists() or args.output.with_name(args.output.name + ".parts").exists()
-        sink = open_sink(args.output, fresh=args.overwrite)
-        errors = ErrorSink(errors_path, fresh=args.overwrite or not started)
+        started = output.exists() or output.with_name(output.name + ".parts").exists()
+        sink = open_sink(output, fresh=fresh)
+        errors = ErrorSink(errors_file, fresh=fresh or not started)
         summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total)
+    except BaseException:
+        if staged:
+            log.warning("the run did not finish: %s is left as it was; what was done is in %s", args.output, output)
+        raise
     finally:
         engine.close()
+    if staged:
+        _publish(output, args.output)
+        _publish(errors_file, errors_path)
     summary.log(args.output, errors_path)
     if summary.errors or summary.resumed_errors:
         return EXIT_RECORD_ERRORS
@@ -93,12 +116,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _secret(settings: Settings, ephemeral: bool) -> bytes:
-    if ephemeral:
-        log.warning("using an ephemeral key: pseudonyms and date shifts will not match any other run, "
-                    "nor a resumed one")
-        return secrets.token_bytes(32)
-    return settings.secret_bytes()
+def _incomplete(path: Path) -> Path:
+    """Where a staged run writes `path` until it is complete: out.jsonl → out.incomplete.jsonl."""
+    return path.with_name(f"{path.stem}.incomplete{path.suffix}")
+
+
+def _publish(staged: Path, final: Path) -> None:
+    from service.batch.sink import fsync_dir
+
+    os.replace(staged, final)
+    fsync_dir(final.parent)
 
 
 def _engine(args: argparse.Namespace, settings: Settings, secret: bytes) -> Engine:

@@ -3,7 +3,8 @@
 The driver reads and validates the input with radprep's own readers (so line numbers, errors and
 resume are those of the other engines) and hands it to Ray in windows of about `window` records:
 each window is a Dataset of one Arrow block per batch → `map_batches` on an actor pool (each actor
-loads the models once per window and runs `Pipeline.process` per batch) → rows back in input order
+loads the models once per window and runs `Pipeline.process` per batch, which isolates a failing
+record and returns the batch's counts) → rows back in input order
 (`preserve_order`) → the same sinks on the driver. Memory on the driver is bounded by the window.
 
 The secret reaches the actors as a constructor argument wrapped so that its repr hides it; it is
@@ -33,12 +34,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from service.batch.local import Failure, Outcome, process_batch
-from service.errors import DependencyError
+from service.errors import BackendError, DependencyError
+from service.outcomes import Failure, Outcome
 from service.records import InputRecord
+from service.sections.router import RouteStats
 from service.settings import Settings
 
 log = logging.getLogger("radprep")
@@ -65,21 +68,19 @@ class PipelineActor:
 
     def __call__(self, table: Any) -> dict[str, list[Any]]:
         rows = table.to_pylist()
-        out: dict[str, list[Any]] = {"batch": [], "outcome": [], "llm_calls": []}
+        out: dict[str, list[Any]] = {"batch": [], "outcome": [], "stats": []}
         start = 0
         while start < len(rows):  # rows of several radprep batches: each is processed as its own batch
             end = start
             while end < len(rows) and rows[end]["batch"] == rows[start]["batch"]:
                 end += 1
             group = rows[start:end]
-            before = self.pipeline.router.stats.llm_calls
-            outcomes = process_batch(self.pipeline, [_record(row) for row in group])
-            calls = self.pipeline.router.stats.llm_calls - before
-            for i, outcome in enumerate(outcomes):
+            result = self.pipeline.process([_record(row) for row in group])
+            for i, outcome in enumerate(result.outcomes):
                 out["batch"].append(group[0]["batch"])
-                out["outcome"].append(json.dumps({"failure": outcome.entry()} if isinstance(outcome, Failure)
+                out["outcome"].append(json.dumps({"failure": vars(outcome)} if isinstance(outcome, Failure)
                                                  else outcome, ensure_ascii=False))
-                out["llm_calls"].append(calls if i == 0 else 0)
+                out["stats"].append(json.dumps(result.stats.as_dict()) if i == 0 else "")
             start = end
         return out
 
@@ -91,9 +92,14 @@ def _record(row: dict[str, Any]) -> InputRecord:
 def _outcome(text: str) -> Outcome:
     value = json.loads(text)
     if "failure" in value:
-        entry = value["failure"]
-        return Failure(entry["id"], entry["error"], entry["where"], entry["field"])
+        return Failure(**value["failure"])
     return value  # type: ignore[no-any-return]
+
+
+def _stats(text: str) -> RouteStats:
+    counts = json.loads(text)
+    counts.pop("llm_calls_per_report")
+    return RouteStats(**{**counts, "invalid": Counter(counts["invalid"])})
 
 
 class RayEngine:
@@ -115,7 +121,7 @@ class RayEngine:
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.window = window
         self.gpus_per_worker = gpus_per_worker
-        self.llm_calls: int | None = 0
+        self.stats: RouteStats | None = RouteStats()
         self.name = f"ray, {self.workers} workers"
 
     def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
@@ -159,10 +165,10 @@ class RayEngine:
             for _ in records:
                 row = next(rows)
                 if row["batch"] != number:
-                    raise RuntimeError(f"Ray returned batch {row['batch']} where {number} was due")
+                    raise BackendError(f"Ray returned batch {row['batch']} where {number} was due")
                 outcomes.append(_outcome(row["outcome"]))
-                if self.llm_calls is not None:
-                    self.llm_calls += int(row["llm_calls"])
+                if row["stats"] and self.stats is not None:
+                    self.stats.add(_stats(row["stats"]))
             yield outcomes
 
     def close(self) -> None:

@@ -20,20 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from service.batch.local import Failure, Outcome
 from service.batch.resume import Resume
 from service.batch.sink import ErrorSink, Sink
+from service.errors import BackendError
+from service.outcomes import Failure, Outcome
 from service.records import InputRecord, Item
+from service.sections.router import RouteStats
 
 log = logging.getLogger("radprep")
-FALLBACK_WARNING = "sections: LLM answer rejected"
 
 
 class Engine(Protocol):
     name: str
-
-    @property
-    def llm_calls(self) -> int | None: ...
+    stats: RouteStats | None  # the counts of every batch run so far; None: the engine cannot know them
 
     def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
         """One list of outcomes per batch, in order; at most a bounded window of batches in flight."""
@@ -49,7 +48,7 @@ class Summary:
     errors: int = 0
     resumed_reports: int = 0  # already in the output
     resumed_errors: int = 0
-    fallbacks: int = 0
+    fallbacks: int | None = None
     llm_calls: int | None = None
     seconds: float = 0.0
 
@@ -59,11 +58,12 @@ class Summary:
 
     def log(self, output: Path, errors: Path) -> None:
         calls = "LLM calls not reported" if self.llm_calls is None else f"{self.llm_calls} LLM calls"
+        fallbacks = "fallbacks not reported" if self.fallbacks is None else f"{self.fallbacks} fallbacks"
         log.info("%d reports written to %s in %.1f s (%.1f reports/s, %s)%s", self.reports, output, self.seconds,
                  self.rate, self.engine, f"; {self.resumed_reports} were there already" if self.resumed_reports
                  else "")
-        log.info("%d errors%s, %s, %d fallbacks to the rules", self.errors + self.resumed_errors,
-                 f" (see {errors})" if self.errors + self.resumed_errors else "", calls, self.fallbacks)
+        log.info("%d errors%s, %s, %s to the rules", self.errors + self.resumed_errors,
+                 f" (see {errors})" if self.errors + self.resumed_errors else "", calls, fallbacks)
 
 
 @dataclass
@@ -143,13 +143,14 @@ def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: Error
         errors.close(complete)
         sink.close(complete)
     summary.resumed_reports, summary.resumed_errors = resume.done_reports, resume.done_errors
-    summary.llm_calls = engine.llm_calls
+    if engine.stats is not None:
+        summary.llm_calls, summary.fallbacks = engine.stats.llm_calls, engine.stats.fallbacks
     return summary
 
 
 def _write(batch: _Batch, outcomes: list[Outcome], sink: Sink, errors: ErrorSink, summary: Summary) -> None:
     if len(outcomes) != len(batch.records):
-        raise RuntimeError(f"engine returned {len(outcomes)} results for {len(batch.records)} records")
+        raise BackendError(f"engine returned {len(outcomes)} results for {len(batch.records)} records")
     failures = list(batch.bad)
     reports: list[dict[str, Any]] = []
     for position, outcome in zip(batch.positions, outcomes, strict=True):
@@ -167,7 +168,6 @@ def _write(batch: _Batch, outcomes: list[Outcome], sink: Sink, errors: ErrorSink
         sink.commit()
     summary.errors += len(failures)
     summary.reports += len(reports)
-    summary.fallbacks += sum(any(w.startswith(FALLBACK_WARNING) for w in r["warnings"]) for r in reports)
 
 
 def _progress_bar(enabled: bool, total: int | None, done: int) -> Any:

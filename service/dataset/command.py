@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
-from service.cli import EXIT_OK, EXIT_RECORD_ERRORS
+from service.options import EXIT_OK, EXIT_RECORD_ERRORS
 
 log = logging.getLogger("radprep")
 
@@ -128,7 +127,7 @@ def run_dicom(args: argparse.Namespace) -> int:
     from service.dataset.convert import INDEX_NAME, ConvertOptions, convert_folder
     from service.dataset.ocr import require_tesseract
     from service.errors import InputError
-    from service.settings import Settings
+    from service.settings import Settings, resolve_secret
 
     if not args.input.is_dir():
         raise InputError(f"input folder not found: {args.input}")
@@ -138,11 +137,7 @@ def run_dicom(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1")
     if args.detect_text:
         require_tesseract()
-    if args.ephemeral_key:
-        secret = secrets.token_bytes(32)
-        log.warning("using an ephemeral key: pseudonyms and date shifts will not match any other run")
-    else:
-        secret = Settings().secret_bytes()
+    secret = resolve_secret(Settings(), args.ephemeral_key)
     options = ConvertOptions(args.scale, args.detect_text, args.text_min_confidence)
     errors_path = _errors_path(args)
     errors_path.parent.mkdir(parents=True, exist_ok=True)

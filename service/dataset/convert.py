@@ -3,8 +3,8 @@
 Every name and metadata value comes from the same secret as `radprep process`: the patient folder
 is the pseudonym the report pipeline writes as `patient_id` for the same PatientID, the study folder
 is the de-identified AccessionNumber (as in the report's `metadata`; without one, a keyed hash of the
-StudyInstanceUID), StudyDate shifts by the patient's date offset (keyed "patient:<PatientID>", as
-`service.pipeline.patient_key`), and file names are keyed hashes of the SOPInstanceUID.
+StudyInstanceUID), StudyDate shifts by the patient's date offset (keyed by `service.deid.keys.patient_key`, as the
+report pipeline keys it), and file names are keyed hashes of the SOPInstanceUID.
 
     OUTPUT_DIR/<patient pseudonym>/<study pseudonym>/<image>.png
     OUTPUT_DIR/images.jsonl     one line per PNG: paths, de-identified metadata, text found
@@ -27,12 +27,12 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from service.dataset.dicom import DICOM_SUFFIXES, DicomImage, has_dicom_preamble, read_dicom
-from service.dataset.ocr import DEFAULT_MIN_CONFIDENCE, OcrError, black_out, find_text
+from service.dataset.ocr import DEFAULT_MIN_CONFIDENCE, black_out, find_text
 from service.dataset.pixels import DEFAULT_SCALE, FULL_RANGE, downscale, normalise, png16, write_atomically
-from service.deid.keys import KeyedHasher, PatientContext
+from service.deid.keys import KeyedHasher, PatientContext, patient_key
 from service.deid.metadata import deidentify_metadata
 from service.deid.surrogates import Surrogates
-from service.errors import DicomError
+from service.errors import DicomError, OcrError
 
 log = logging.getLogger("radprep")
 
@@ -76,10 +76,10 @@ class Converter:
     def convert(self, path: Path, name: str) -> list[dict[str, Any]]:
         """Write the PNG(s) of one file and return their index lines; DicomError if it cannot be done."""
         image = read_dicom(path, name)
-        patient_id = image.metadata.get("PatientID")
-        if patient_id is None:
+        key = patient_key(None, image.metadata.get("PatientID"), None)
+        if key is None:
             raise DicomError(name, "PatientID", "missing: the images cannot be linked to a patient")
-        patient = PatientContext.for_patient(self.hasher, f"patient:{patient_id}")  # as pipeline.patient_key
+        patient = PatientContext.for_patient(self.hasher, key)
         metadata, warnings = deidentify_metadata(dict(image.metadata), self.surrogates, patient)
         study = self._study(metadata, image, name)
         folder = self.out_dir / safe_name(str(metadata["PatientID"])) / safe_name(study)

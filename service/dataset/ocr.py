@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.errors import DependencyError
+from service.errors import DependencyError, OcrError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,10 +30,6 @@ BRIGHT = 0.95  # share of the full range above which a pixel may be burned-in te
 MAX_OCR_SIDE = 2048  # larger images are read at this size: text stays legible, tesseract stays quick
 DEFAULT_MIN_CONFIDENCE = 60.0
 TIMEOUT_S = 120
-
-
-class OcrError(Exception):
-    """tesseract failed on one image (the caller turns it into a per-file error)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,19 +53,15 @@ def metadata_of(row: Row) -> dict[str, Any]:
 
 
 def group_key(row: Row) -> str:
-    """The patient a record belongs to, as `service.pipeline.patient_key` decides it: its patient_id,
-    else metadata PatientID, else its id (a record of its own). IDs are compared ignoring case and
-    spaces, as pseudonyms and date shifts treat them, so one patient is never in two splits."""
-    from service.deid.keys import normalize_key
+    """The patient a record belongs to, by `service.deid.keys.patient_key` (the rule of the pipeline):
+    its patient_id, else metadata PatientID, else its id (a record of its own). IDs are compared ignoring
+    case and spaces, as pseudonyms and date shifts treat them, so one patient is never in two splits."""
+    from service.deid.keys import patient_key
 
-    candidates = (row.data.get("patient_id"), metadata_of(row).get("PatientID"))
-    for value in candidates:
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return "patient:" + normalize_key(str(value)).replace(" ", "")
-    record_id = row.data.get("id")
-    if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id) != "":
-        return f"record:{record_id}"
-    raise RecordError(row.where, "id", "required when the record has no patient_id or PatientID")
+    key = patient_key(row.data.get("patient_id"), metadata_of(row).get("PatientID"), row.data.get("id"))
+    if key is None:
+        raise RecordError(row.where, "id", "required when the record has no patient_id or PatientID")
+    return key
 
 
 def _shown_id(data: Mapping[str, Any]) -> str | None:

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from service.errors import ConfigError
+
 MAX_SHIFT_DAYS = 365
 
 
@@ -18,7 +20,7 @@ class KeyedHasher:
 
     def __init__(self, secret: bytes) -> None:
         if not secret:
-            raise ValueError("empty secret")
+            raise ConfigError("empty secret")
         self._secret = secret
 
     def digest(self, domain: str, value: str) -> bytes:
@@ -36,12 +38,25 @@ def normalize_key(value: str) -> str:
     return " ".join(value.upper().split())
 
 
+def patient_key(patient_id: object, metadata_id: object, record_id: object) -> str | None:
+    """Who a record belongs to, the one rule of every front-end (pipeline, `split`, `stats`, `dicom`):
+    its patient_id, else its metadata PatientID, else its record id (then the report is its own
+    patient). Patient IDs are compared ignoring case and spaces, as their pseudonyms are
+    (`Surrogates.identifier`), so one patient has one date shift and one pseudonym whichever field
+    names it. None when nothing identifies the record (no usable id at all)."""
+    for value in (patient_id, metadata_id):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            return "patient:" + normalize_key(str(value)).replace(" ", "")
+    if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id) != "":
+        return f"record:{record_id}"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PatientContext:
     """Per-patient state for one report: whose shift applies. Passed explicitly, never global.
 
-    `patient_key` is what the date shift is derived from: the record's patient_id, else its
-    metadata PatientID, else the record id (then every report is its own patient).
+    `patient_key` is what the date shift is derived from (see `patient_key`).
     """
 
     patient_key: str

@@ -10,7 +10,7 @@ import re
 
 from service.deid.dates import calendar_date, shift_date_text, whole_date
 from service.deid.detect import Detector
-from service.deid.keys import KeyedHasher, PatientContext
+from service.deid.keys import KeyedHasher, PatientContext, patient_key
 from service.deid.spans import EntityType, Span
 from service.deid.surrogates import Surrogates
 
@@ -62,7 +62,7 @@ class Deidentifier:
         """`patient_keys[i]` keys the date shift of texts[i]; None makes the text its own patient."""
         spans = self.detector.detect_batch(texts)
         return [
-            self.replace(text, found, self.patient(key if key is not None else f"text:{i}:{text}"))
+            self.replace(text, found, self.patient(key or str(patient_key(None, None, f"{i}:{text}"))))
             for i, (text, found, key) in enumerate(zip(texts, spans, patient_keys, strict=True))
         ]
 

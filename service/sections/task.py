@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import jinja2
 
-from service.backends.base import CompletionRequest
+from service.backends.base import CompletionRequest, Constraints
 from service.errors import ConfigError, SectionValidationError
 from service.sections.headers import alias_kinds, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
@@ -78,13 +78,13 @@ class SectionTask:
             raise ConfigError(f"prompt {self.prompt_name!r} has no '{_USER_MARK}' line")
         if self.mode == "spans":
             max_tokens = 24 + 10 * len(SECTION_NAMES)
-            hints: dict[str, Any] = {"max_unit": len(units)}
+            constraints = Constraints(response_schema(self.mode), units=len(units))
         else:
             max_tokens = 64 + len(text) // 2
-            hints = {"max_chars": len(text)}
+            constraints = Constraints(response_schema(self.mode), max_chars=len(text))
         return CompletionRequest(
             messages=[{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}],
-            schema=response_schema(self.mode), max_tokens=max_tokens, document=text, hints=hints,
+            constraints=constraints, max_tokens=max_tokens, document=text,
         )
 
     def parse(self, text: str, reply: str) -> SectionResult:

@@ -30,7 +30,7 @@ def assert_error(response: Any, status: int, code: str, field: str | None = None
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"code", "message", "field", "record_id", "request_id"}
+    assert set(error) == {"code", "message", "field", "record_id", "where", "request_id"}
     assert error["code"] == code
     assert error["message"]
     assert error["request_id"] == response.headers["x-request-id"]
@@ -48,7 +48,7 @@ async def test_one_report_is_the_cli_line(make_app: AppFactory, pipeline: Pipeli
         response = await client.post("/v1/reports", json=record)
     assert response.status_code == 200
     body = response.json()
-    [expected] = pipeline.process([InputRecord("r1", REPORT, "P-1", metadata)])
+    [expected] = pipeline.process([InputRecord("r1", REPORT, "P-1", metadata)]).outcomes
     assert body == expected
     assert body["sections"]["findings"].startswith("The lungs are clear.")
     assert body["metadata"]["PatientAge"] == "090Y"
@@ -69,7 +69,8 @@ async def test_batch_keeps_order_and_reports_bad_records_in_place(make_app: AppF
     assert results[3]["report"]["sections"]["findings"] == "Nodule number 2."
     assert results[2]["error"] == {
         "code": "invalid_record", "message": "records[2] (id 'bad-empty'): field 'text': empty",
-        "field": "text", "record_id": "bad-empty", "where": "records[2]"}
+        "field": "text", "record_id": "bad-empty", "where": "records[2]",
+        "request_id": response.headers["x-request-id"]}
     assert results[6]["error"]["field"] == "id" and results[6]["error"]["record_id"] is None
 
 
@@ -188,7 +189,7 @@ async def test_concurrent_requests_are_batched_and_match_sequential_results(make
     async with serving(app) as client:
         responses = await asyncio.gather(*(client.post("/v1/reports", json=r) for r in records))
         metrics = (await client.get("/metrics")).text
-    expected = pipeline.process([InputRecord(r["id"], r["text"], r["patient_id"]) for r in records])
+    expected = pipeline.process([InputRecord(r["id"], r["text"], r["patient_id"]) for r in records]).outcomes
     assert [r.json() for r in responses] == expected
     batches = _metric(metrics, "radprep_pipeline_batch_reports_count")
     assert _metric(metrics, "radprep_pipeline_batch_reports_sum") == 32

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from service.backends import CompletionRequest, OpenAIBackend, OpenAISettings
-from service.backends.stub_server import document_of, start
+from service.backends.stub_server import request_of, start
 from service.errors import BackendError
 from service.sections.router import SectionRouter
 from service.sections.task import SectionTask
@@ -29,22 +29,42 @@ def server_url():
 
 @pytest.mark.parametrize("mode", ["spans", "text"])
 def test_sections_through_a_real_http_server(server_url: str, mode: str) -> None:
-    backend = OpenAIBackend(OpenAISettings(base_url=server_url, model="radprep-stub", api_key="k"))
+    backend = OpenAIBackend(OpenAISettings(base_url=server_url, model="radprep-stub", api_key="k", send_document=True))
     router = SectionRouter("llm", backend, SectionTask(mode=mode))  # type: ignore[arg-type]
-    first, second = router.split_batch(REPORTS)
+    (first, second), stats = router.split_batch(REPORTS)
     assert first.source == second.source == "llm"
     assert first.result.sections == {
         "indication": "Cough.", "comparison": "None.", "findings": "Lungs are clear.", "impression": "Normal chest.",
     }
     assert second.result.sections["impression"] == "Pneumonia."
     assert backend.usage.calls == 2 and backend.usage.output_tokens > 0
-    assert router.stats.llm_calls == 2 and router.stats.fallbacks == 0
+    assert stats.llm_calls == 2 and stats.fallbacks == 0
 
 
-def test_the_stub_recovers_the_report_from_a_numbered_prompt() -> None:
-    request = SectionTask().request(REPORTS[1])
-    expected = "HISTORY: Fever.\nFINDINGS: Patchy right basilar opacity.\nIMPRESSION: Pneumonia."
-    assert document_of(request.messages) == expected
+@pytest.mark.parametrize("mode", ["spans", "text"])
+def test_the_stub_takes_the_report_from_its_field_not_from_the_prompt(mode: str) -> None:
+    request = SectionTask(mode=mode).request(REPORTS[1])  # type: ignore[arg-type]
+    body = {"messages": [{"role": "user", "content": "Report: something else entirely"}],
+            "max_tokens": request.max_tokens, "radprep_document": request.document,
+            "response_format": {"json_schema": {"schema": request.constraints.schema}}}
+    recovered = request_of(body)
+    assert recovered is not None and (recovered.document, recovered.constraints, recovered.max_tokens) == (
+        request.document, request.constraints, request.max_tokens)
+    assert request_of({k: v for k, v in body.items() if k != "radprep_document"}) is None
+
+
+def test_without_send_document_the_stub_refuses_and_the_report_is_not_sent(server_url: str) -> None:
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json={"choices": [{"message": {"content": "{}"}}]})
+
+    OpenAIBackend(OpenAISettings(), transport=httpx.MockTransport(handler)).complete([_request()])
+    assert "radprep_document" not in seen[0]
+    backend = OpenAIBackend(OpenAISettings(base_url=server_url, retries=0))
+    with pytest.raises(BackendError, match="HTTP 400"):
+        backend.complete([_request()])
 
 
 def _request() -> CompletionRequest:
@@ -104,6 +124,6 @@ def test_errors_become_backend_errors_without_body_text(response: httpx.Response
 def test_an_unreachable_endpoint_is_a_backend_error_and_the_router_falls_back() -> None:
     backend = OpenAIBackend(OpenAISettings(base_url="http://127.0.0.1:9/v1", retries=0, timeout_s=2))
     router = SectionRouter("llm", backend)
-    (out,) = router.split_batch(REPORTS[:1])
+    (out,), stats = router.split_batch(REPORTS[:1])
     assert out.source == "fallback" and out.result.sections["impression"] == "Normal chest."
-    assert router.stats.backend_errors == 1 and "backend_error" in out.warnings[0]
+    assert stats.backend_errors == 1 and "backend_error" in out.warnings[0]

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from service.backends import FakeBackend, load_profile
+from service.backends import Constraints, FakeBackend, load_profile
 from service.backends.vllm import VllmBackend, tightened
 from service.sections.router import SectionRouter
 from service.sections.task import SectionTask, response_schema
@@ -24,11 +24,11 @@ REPORTS = [
 
 
 def test_tightened_schema_bounds_units_and_strings_without_touching_the_shared_schema() -> None:
-    spans = tightened(response_schema("spans"), {"max_unit": 5})
+    spans = tightened(Constraints(response_schema("spans"), units=5))
     assert spans["properties"]["findings"] == {"type": "array", "maxItems": 2,
                                                "items": {"type": "integer", "minimum": 1, "maximum": 5}}
     assert response_schema("spans")["properties"]["findings"] == {"type": "array", "items": {"type": "integer"}}
-    text = tightened(response_schema("text"), {"max_chars": 80})
+    text = tightened(Constraints(response_schema("text"), max_chars=80))
     assert text["properties"]["impression"] == {"type": ["string", "null"], "maxLength": 80}
 
 
@@ -57,7 +57,7 @@ def test_the_engine_returns_schema_valid_json_for_a_batch(backend: VllmBackend, 
         answer = json.loads(reply)  # structured outputs: always parseable, always the four keys
         assert set(answer) == {"indication", "comparison", "findings", "impression"}
         if mode == "spans":
-            units = task.request(report).hints["max_unit"]
+            units = task.request(report).constraints.units
             assert all(isinstance(n, int) and 1 <= n <= units for v in answer.values() for n in v)
             assert all(len(v) <= 2 for v in answer.values())
         else:
@@ -69,8 +69,7 @@ def test_the_engine_returns_schema_valid_json_for_a_batch(backend: VllmBackend, 
 @needs_engine
 def test_every_engine_answer_is_validated_and_bad_ones_fall_back_to_the_rules(backend: VllmBackend) -> None:
     router = SectionRouter("llm", backend)
-    outs = router.split_batch(REPORTS)
-    stats = router.stats
+    outs, stats = router.split_batch(REPORTS)
     assert stats.llm_reports == 3 and stats.llm_calls == 3 + stats.retries
     assert stats.fallbacks == sum(o.source == "fallback" for o in outs)
     for report, out in zip(REPORTS, outs, strict=True):
@@ -100,8 +99,8 @@ def test_the_fallback_path_with_the_engine_in_the_loop(backend: VllmBackend) -> 
             return fake_first.complete(requests) if self.calls == 1 else backend.complete(requests)
 
     router = SectionRouter("llm", FirstFakeThenEngine())
-    (out,) = router.split_batch(REPORTS[1:2])
-    assert router.stats.invalid["unit_out_of_range"] >= 1 and router.stats.retries == 1
+    (out,), stats = router.split_batch(REPORTS[1:2])
+    assert stats.invalid["unit_out_of_range"] >= 1 and stats.retries == 1
     assert out.source in ("llm", "fallback")
     if out.source == "fallback":
         assert out.result.sections["impression"] == "Pneumonia."

@@ -11,13 +11,14 @@ import httpx
 import pytest
 
 from service.batch.client import HttpEngine
-from service.batch.local import Failure, LocalEngine
+from service.batch.local import LocalEngine
 from service.batch.runner import run_batches
 from service.batch.sink import ErrorSink, open_sink
 from service.errors import BackendError, RecordError
+from service.outcomes import Failure
 from service.pipeline import Pipeline
 from service.records import InputRecord, read_records, validate
-from tests.batch.conftest import make_records, write_jsonl
+from tests.batch.conftest import make_records, serving_over_http, write_jsonl
 
 
 class FakeService:
@@ -55,7 +56,7 @@ class FakeService:
                     results.append({"status": "error", "error": {
                         "code": "invalid_record", "message": f"field '{exc.field}': {exc.problem}",
                         "field": exc.field, "record_id": exc.record_id, "where": f"records[{n}]"}})
-            reports = iter(self.pipeline.process([r for r in results if isinstance(r, InputRecord)]))
+            reports = iter(self.pipeline.process([r for r in results if isinstance(r, InputRecord)]).outcomes)
             answer = [{"status": "ok", "report": next(reports)} if isinstance(r, InputRecord) else r for r in results]
             return httpx.Response(200, json={"results": answer})
         finally:
@@ -127,8 +128,8 @@ def test_a_batch_that_keeps_failing_on_the_server_becomes_record_errors(pipeline
     service = FakeService(pipeline, [error(500, "internal", "boom")] * 3)
     http, _ = engine(service, attempts=3)
     (outcomes,) = list(http.run(iter([records(2)])))
-    assert outcomes == [Failure("r00000", "server error: HTTP 500 internal: boom"),
-                        Failure("r00001", "server error: HTTP 500 internal: boom")]
+    assert outcomes == [Failure("r00000", "server error: HTTP 500 internal: boom", code="server_error"),
+                        Failure("r00001", "server error: HTTP 500 internal: boom", code="server_error")]
 
 
 def test_refusals_stop_the_run_with_the_servers_reason(pipeline: Pipeline, monkeypatch) -> None:
@@ -173,32 +174,13 @@ def test_per_record_errors_of_the_service_go_to_the_errors_file(pipeline: Pipeli
 
 def test_against_the_real_service_over_http(corpus: Path, pipeline: Pipeline, rules_settings, tmp_path: Path) -> None:
     """`service.api` served by uvicorn on a loopback port: the same bytes as in-process."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from service.api.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(rules_settings, pipeline), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with serving_over_http(create_app(rules_settings, pipeline)) as url:
         outputs = []
-        for name, eng in [("local", LocalEngine(pipeline)), ("http", HttpEngine(f"http://127.0.0.1:{port}", 3))]:
+        for name, eng in [("local", LocalEngine(pipeline)), ("http", HttpEngine(url, 3))]:
             out = tmp_path / f"{name}.csv"
             run_batches(read_records(corpus, 100_000), eng, open_sink(out, True),
                         ErrorSink(tmp_path / f"{name}.errors.jsonl", True), 8, progress=False)
             outputs.append(out.read_bytes())
         assert outputs[0] == outputs[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)

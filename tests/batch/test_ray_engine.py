@@ -39,5 +39,5 @@ def test_ray_writes_the_same_bytes_as_in_process(local_ray, pipeline: Pipeline, 
         assert (summary.reports, summary.errors) == (40, 4)
         outputs[name] = out.read_bytes(), (tmp_path / f"{name}.errors.jsonl").read_bytes()
     assert outputs["ray"] == outputs["local"]
-    assert engines["ray"].llm_calls == 0
+    assert engines["ray"].stats is not None and engines["ray"].stats.llm_calls == 0
     assert "hidden" in repr(Sealed(SECRET)) and SECRET.decode() not in repr(Sealed(SECRET))

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from service.batch.local import Failure, LocalEngine, Outcome
+from service.batch.local import LocalEngine
 from service.batch.runner import run_batches
 from service.batch.sink import ErrorSink, open_sink
 from service.errors import InputError, RecordError
+from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
 from service.records import InputRecord, Item, read_records
 from tests.batch.conftest import make_records, write_jsonl
@@ -53,7 +54,7 @@ def reference(corpus: Path, pipeline: Pipeline, tmp_path_factory: pytest.TempPat
 
 def test_reports_in_input_order_as_the_pipeline_makes_them(corpus: Path, reference, pipeline: Pipeline) -> None:
     valid = [r for r in read_records(corpus, 100_000) if isinstance(r, InputRecord)]
-    expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pipeline.process(valid))
+    expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pipeline.process(valid).outcomes)
     assert reference[".jsonl"].read_text(encoding="utf-8") == expected  # one batch of 54 or batches of 8: the same
     errors = [json.loads(line) for line in (reference[".jsonl"].parent / "out.errors.jsonl").read_text().splitlines()]
     assert [(e["where"], e["id"], e["field"]) for e in errors] == [
@@ -82,14 +83,14 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(corpus: Path, reference, p
 
 def test_a_record_that_breaks_the_pipeline_is_isolated(corpus: Path, reference, pipeline: Pipeline,
                                                        tmp_path: Path, monkeypatch) -> None:
-    real = pipeline.process
+    real = pipeline.report_batch
 
     def fragile(records):
         if any(r.id == "r00005" for r in records):
             raise IndexError("would quote the report here")
         return real(records)
 
-    monkeypatch.setattr(pipeline, "process", fragile)
+    monkeypatch.setattr(pipeline, "report_batch", fragile)
     output = tmp_path / "out.jsonl"
     summary = run(corpus, output, LocalEngine(pipeline), fresh=True)
     assert (summary.reports, summary.errors) == (53, 7)

@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import bench_corpus, bench_deid, bench_llm, machine, make_corpus
-from service.backends import RulesBackend
 from service.records import InputRecord
+from service.sections.rules_backend import RulesBackend
 from service.sections.task import SectionTask
 
 

@@ -12,8 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import eval_sections as ev
-from service.backends import FakeBackend, RulesBackend
+from service.backends import FakeBackend
 from service.backends.stub_server import start
+from service.sections.rules_backend import RulesBackend
 from service.sections.task import SectionTask
 
 REPORTS = [
@@ -73,7 +74,9 @@ def test_rejected_answers_retries_fallbacks_and_tokens_are_counted_per_layout() 
 
 
 def test_cli_runs_the_openai_path_against_the_stub_server(data_dir: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RADPREP_OPENAI__SEND_DOCUMENT", "true")  # the stub reads the report from its field
     server, url = start()
     try:
         out = tmp_path / "out.json"

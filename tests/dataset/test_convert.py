@@ -195,7 +195,7 @@ def test_a_report_and_its_images_share_patient_accession_and_shifted_date(
         metadata["PatientID"] = HEADER["PatientID"]
     record = InputRecord(id="r1", text=f"FINDINGS: Clear lungs. Compared with {HEADER['StudyDate'][:4]}.",
                          patient_id=HEADER["PatientID"] if by == "patient_id" else None, metadata=metadata)
-    report = pipeline.process([record])[0]
+    report = pipeline.process([record]).outcomes[0]
     assert report["patient_id"] == image["patient_id"] == image["image"].split("/")[0]
     assert report["metadata"]["AccessionNumber"] == image["metadata"]["AccessionNumber"] == image["study_id"]
     assert report["metadata"]["StudyDate"] == image["metadata"]["StudyDate"] != HEADER["StudyDate"]

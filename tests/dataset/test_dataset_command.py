@@ -143,7 +143,7 @@ def test_reports_and_images_meet_in_the_tables(write_dicom: DicomWriter, tmp_pat
                            patient_id=f"MRN{i:04d}",
                            metadata={"AccessionNumber": f"ACC{i:05d}", "PatientAge": f"0{20 + 10 * i}Y",
                                      "PatientSex": "MF"[i % 2]}) for i in range(6)]
-    (tmp_path / "out.jsonl").write_text("".join(json.dumps(x) + "\n" for x in pipeline.process(records)))
+    (tmp_path / "out.jsonl").write_text("".join(json.dumps(x) + "\n" for x in pipeline.process(records).outcomes))
     assert main(["split", str(tmp_path / "out.jsonl"), "-o", str(tmp_path / "splits"), "--sizes", "4,1,1"]) == 0
     capsys.readouterr()
     assert main(["stats", str(tmp_path / "splits"), "--images", str(tmp_path / "png" / "images.jsonl"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from service.dataset.rows import Row, group_key, metadata_of, read_rows
+from service.deid.keys import patient_key
 from service.errors import InputError, RecordError
-from service.pipeline import patient_key
 from service.records import InputRecord
 
 
@@ -19,7 +19,8 @@ from service.records import InputRecord
 def test_the_patient_is_the_one_the_pipeline_keys_dates_by(patient_id: str | None, metadata: dict) -> None:
     record = InputRecord(id="r9", text="x", patient_id=patient_id, metadata=metadata)
     row = Row("line 1", {"id": "r9", "patient_id": patient_id, "metadata": metadata})
-    assert group_key(row) == patient_key(record)  # these IDs are already in upper case without spaces
+    # the pipeline's key (these IDs are already in upper case without spaces)
+    assert group_key(row) == patient_key(record.patient_id, record.metadata.get("PatientID"), record.id)
 
 
 def test_ids_that_differ_only_in_case_and_spaces_are_one_patient() -> None:

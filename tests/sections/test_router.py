@@ -1,7 +1,8 @@
 import json
 
-from service.backends import FakeBackend, RulesBackend
+from service.backends import FakeBackend
 from service.sections.router import SectionRouter
+from service.sections.rules_backend import RulesBackend
 
 HEADERED = "INDICATION: Cough.\nFINDINGS: Lungs clear.\nIMPRESSION: Normal."
 HEADERLESS = "Cough for two weeks. The lungs are clear. No acute disease."
@@ -13,42 +14,42 @@ BAD = json.dumps({"indication": [1, 2], "comparison": [], "findings": [2, 2], "i
 def test_auto_keeps_confident_rules_and_sends_the_rest_to_the_llm() -> None:
     fake = FakeBackend([GOOD])
     router = SectionRouter("auto", fake)
-    headered, headerless = router.split_batch([HEADERED, HEADERLESS])
+    (headered, headerless), stats = router.split_batch([HEADERED, HEADERLESS])
     assert headered.source == "rules" and headered.result.sections["findings"] == "Lungs clear."
     assert headerless.source == "llm" and headerless.result.sections == {
         "indication": "Cough for two weeks.", "comparison": None, "findings": "The lungs are clear.",
         "impression": "No acute disease.",
     }
     assert [r.document for r in fake.requests] == [HEADERLESS]
-    assert router.stats.as_dict()["llm_calls_per_report"] == 0.5
+    assert stats.as_dict()["llm_calls_per_report"] == 0.5
 
 
 def test_an_invalid_answer_is_retried_once() -> None:
     router = SectionRouter("llm", FakeBackend([BAD, GOOD]))
-    (out,) = router.split_batch([HEADERLESS])
-    assert out.source == "llm" and router.stats.retries == 1 and router.stats.invalid["overlap"] == 1
-    assert router.stats.llm_calls == 2 and router.stats.fallbacks == 0
+    (out,), stats = router.split_batch([HEADERLESS])
+    assert out.source == "llm" and stats.retries == 1 and stats.invalid["overlap"] == 1
+    assert stats.llm_calls == 2 and stats.fallbacks == 0
 
 
 def test_two_invalid_answers_fall_back_to_the_rules_with_a_warning() -> None:
     router = SectionRouter("llm", FakeBackend([BAD, "not json"]))
-    (out,) = router.split_batch([HEADERED])
+    (out,), stats = router.split_batch([HEADERED])
     assert out.source == "fallback" and out.result.sections["impression"] == "Normal."
     assert out.warnings == ("sections: LLM answer rejected (not_json); rules result used",)
-    assert router.stats.fallbacks == 1 and dict(router.stats.invalid) == {"overlap": 1, "not_json": 1}
+    assert stats.fallbacks == 1 and dict(stats.invalid) == {"overlap": 1, "not_json": 1}
 
 
 def test_a_backend_error_falls_back_for_the_batch() -> None:
     router = SectionRouter("llm", FakeBackend([]))  # no reply queued: the fake raises BackendError
-    outs = router.split_batch([HEADERED, HEADERLESS])
-    assert [o.source for o in outs] == ["fallback", "fallback"] and router.stats.backend_errors == 1
+    outs, stats = router.split_batch([HEADERED, HEADERLESS])
+    assert [o.source for o in outs] == ["fallback", "fallback"] and stats.backend_errors == 1
 
 
 def test_rules_route_never_calls_a_backend_and_warns_on_low_confidence() -> None:
     router = SectionRouter("rules")
-    headered, headerless = router.split_batch([HEADERED, HEADERLESS])
+    (headered, headerless), stats = router.split_batch([HEADERED, HEADERLESS])
     assert headered.warnings == () and "no_headers" in headerless.warnings[0]
-    assert router.stats.llm_calls == 0
+    assert stats.llm_calls == 0
 
 
 def test_the_rules_backend_answers_like_the_rules_in_both_modes() -> None:
@@ -57,5 +58,5 @@ def test_the_rules_backend_answers_like_the_rules_in_both_modes() -> None:
 
     for mode in ("spans", "text"):
         router = SectionRouter("llm", RulesBackend(), SectionTask(mode=mode))  # type: ignore[arg-type]
-        (out,) = router.split_batch([HEADERED])
+        (out,), _ = router.split_batch([HEADERED])
         assert out.source == "llm" and out.result.sections == RulesSectioner().split(HEADERED).sections

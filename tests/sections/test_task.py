@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from service.backends import Constraints
 from service.errors import ConfigError, SectionValidationError
 from service.sections.task import SectionTask, response_schema
 
@@ -70,11 +71,11 @@ def test_requests_put_the_shared_instructions_first_and_bound_the_output() -> No
     one, two = SectionTask().request(REPORT), SectionTask().request("FINDINGS: Clear.")
     assert one.messages[0]["role"] == "system" and one.messages[0] == two.messages[0]
     assert "[8] Signed by: Dr. X" in one.messages[1]["content"]
-    assert one.hints == {"max_unit": 8} and one.max_tokens <= 64
-    assert one.schema == response_schema("spans") and one.document == REPORT
+    assert one.constraints == Constraints(response_schema("spans"), units=8) and one.max_tokens <= 64
+    assert one.constraints.schema == response_schema("spans") and one.document == REPORT
     text_request = SectionTask(mode="text").request(REPORT)
     assert REPORT in text_request.messages[1]["content"]
-    assert text_request.schema["properties"]["findings"] == {"type": ["string", "null"]}
+    assert text_request.constraints.schema["properties"]["findings"] == {"type": ["string", "null"]}
 
 
 def test_an_unknown_prompt_version_is_a_config_error() -> None:

@@ -1,8 +1,9 @@
 """The rules sectioner as a backend: it answers a section request from the report itself
 (the header rules, or for a report without headers the heuristic split of `headerless`).
 
-It reads `request.document` (not the prompt) and answers in the request's schema, so runs with
-the rules and with an LLM go through the same parsing and validation, and compare like for like.
+It reads `request.document` (not the prompt) and answers in the form its constraints ask for (unit
+numbers or text), so runs with the rules and with an LLM go through the same parsing and validation,
+and compare like for like.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ import json
 from collections.abc import Sequence
 from typing import ClassVar
 
-from service.backends.base import CompletionRequest, Usage
+from service.backends.base import Backend, CompletionRequest, Usage
 from service.sections.headerless import rules_or_heuristic
 from service.sections.result import SECTION_NAMES
 from service.sections.rules import RulesSectioner
 from service.sections.units import split_units
 
 
-class RulesBackend:
+class RulesBackend(Backend):
     name: ClassVar[str] = "rules"
-    is_available: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._rules = RulesSectioner()
@@ -32,8 +32,7 @@ class RulesBackend:
     def _answer(self, request: CompletionRequest) -> str:
         text = request.document
         result = rules_or_heuristic(text, self._rules)
-        spans_mode = request.schema["properties"][SECTION_NAMES[0]].get("type") == "array"
-        if not spans_mode:
+        if request.constraints.units is None:
             return json.dumps(result.sections)
         units = split_units(text)
         answer: dict[str, list[int]] = {}

@@ -1,0 +1,35 @@
+"""What every command shares: the exit codes, the options that configure the pipeline, and the
+settings they make. Only argparse is imported, so command modules stay light and never import the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+
+EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PIPELINE_OPTIONS = ("batch_size", "route", "backend", "mode", "model")
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    """The options that configure the pipeline: shared by `process`, `batch` and `serve`."""
+    parser.add_argument(
+        "--ephemeral-key", action="store_true",
+        help="run without RADPREP_SECRET using a random key: pseudonyms and date shifts will not match any other run",
+    )
+    parser.add_argument("--batch-size", type=int, help="reports per batch (default: RADPREP_BATCH_SIZE or 64)")
+    parser.add_argument("--route", choices=["auto", "llm", "rules"],
+                        help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
+    parser.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"],
+                        help="LLM backend (default auto: vllm when installed and its model built)")
+    parser.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
+    parser.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """RADPREP_* settings, with the pipeline options given on the command line on top."""
+    from service.settings import Settings
+
+    return Settings(**{k: v for k in PIPELINE_OPTIONS if (v := getattr(args, k, None))})
