@@ -7,7 +7,7 @@ three passes over the spans of a text:
 - field labels ("Pat Loc:", "Proc Ord:") are never names or places by weak evidence (dictionary,
   gazetteer, NER);
 - protected numbers (doses, measurements, CPT/ICD codes, vertebral levels) are cut out of any
-  identifier, phone, address or date that reached into them;
+  span that reached into them ("Keflex 500 mg" as an organisation, "#1234  41.4 mg" as a phone);
 - a word detected as a name or place by its context is PHI at its other places in the same text
   too ("Radu Crosson ... Radu wishes"), unless it is also an English or clinical word.
 """
@@ -27,8 +27,7 @@ from service.deid.spans import EntityType, Span, resolve_overlaps
 from service.settings import Settings
 
 _NAMES_AND_PLACES = frozenset({EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION, EntityType.ADDRESS})
-_CUT_BY_NUMBERS = frozenset({EntityType.ID, EntityType.PHONE, EntityType.ADDRESS, EntityType.LOCATION,
-                             EntityType.DATE, EntityType.SSN})
+_CUT_BY_NUMBERS = frozenset(EntityType) - {EntityType.AGE}
 _PROPAGATED = frozenset({EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION})
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*")
 

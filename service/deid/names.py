@@ -107,6 +107,7 @@ _LAST_FIRST = re.compile(
     rf"\b(?P<last>{_NAME_WORD}),[ \t]*(?P<first>{_NAME_WORD})(?:[ \t]+(?P<initial>{_LETTER})\b\.?)?"
 )
 _IN_PARENTHESES = re.compile(r"\)")
+_CREDENTIAL_START = re.compile(r"(?:M\.D\.|D\.O\.|R\.N\.|Ph\.D|N\.P\.|P\.A\.)")
 _SUBJECT_VERB = re.compile(
     r"[ \t]+(?:has|had|is|was|reports|reported|denies|denied|presents|presented|complains|underwent|tolerated"
     r"|states|stated|returns|returned|arrived|remains|developed)\b"
@@ -301,7 +302,8 @@ class NameRecognizer:
                 j = i + 1
                 while i > 0 and self._adjacent_name(text, tokens[i - 1], tokens[i]):
                     i -= 1
-                while j < len(tokens) and self._adjacent_name(text, tokens[j - 1], tokens[j], check_right=True):
+                while j < len(tokens) and not _CREDENTIAL_START.match(text, tokens[j].start) \
+                        and self._adjacent_name(text, tokens[j - 1], tokens[j], check_right=True):
                     j += 1
                 if not eponym(text, tokens[i].start, tokens[j - 1].end) and not used_as_noun(text, tokens[i].start):
                     found.append((i, j, 0.7))
@@ -480,6 +482,8 @@ class NameRecognizer:
                     and _joined(text, tok, tokens[j + 1].start, after_particle=True):
                 j += 1  # "van der Berg", "St. Clair": the particles join the surname that follows
                 continue
+            if j > i and _CREDENTIAL_START.match(text, tok.start):
+                break  # "Long,Frank N. M.D.": the credential ends the name
             rule = lower_case if j == i or lower_case == "never" else "rare"  # "dr mary souza"
             first_name = role and j == i and self._is_first_name(tok.lower) and tok.lower not in self._lists.keep \
                 and tok.lower not in STOPWORDS

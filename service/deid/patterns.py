@@ -93,7 +93,10 @@ _ADDRESS_LABEL = re.compile(
     r"(?P<rest>[^\n]{1,120})"
 )
 # Where an address value ends in a flattened export: a sentence end, a double space, the next field.
-_ADDRESS_END = re.compile(r"\.[ \t]|[ \t]{2}|,?[ \t]*[A-Z][A-Za-z ]{1,30}:|[;|]")
+_ADDRESS_END = re.compile(r"(?P<word>\w+)\.[ \t]+(?=[A-Z])|[ \t]{2}|,?[ \t]*[A-Z][A-Za-z ]{1,30}:|[;|]")
+_ADDRESS_ABBREVIATIONS = frozenset(
+    "st apt ste blvd ave av rd ln ct dr mt ft pl pkwy hwy cir ter sq trl n s e w ne nw se sw no bldg fl rm".split()
+)
 _ZIP = r"(?P<zip>\d{5}(?:-\d{4})?)"
 _ADDRESS_PARTS = (
     re.compile(rf"^(?:{_STATE})\.?(?:[ \t]+{_ZIP})?$"),
@@ -205,8 +208,10 @@ def addresses(text: str) -> list[Span]:
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
     for m in _ADDRESS_LABEL.finditer(text):
         rest = m.group("rest")
-        cut = _ADDRESS_END.search(rest)
-        found += _address_line(rest[: cut.start()] if cut else rest, m.start("rest"))
+        cut = next((c for c in _ADDRESS_END.finditer(rest)
+                    if not (c["word"] and c["word"].lower() in _ADDRESS_ABBREVIATIONS)), None)
+        found += _address_line(rest[: cut.end("word") + 1 if cut["word"] else cut.start()] if cut else rest,
+                               m.start("rest"))
     return found
 
 
