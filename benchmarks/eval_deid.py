@@ -436,6 +436,16 @@ def _miss_tops(sc: DetectionScore, with_text: bool) -> dict[str, Any]:
     return out
 
 
+def _load(name: str, path: Path, args: argparse.Namespace) -> list[pi.Report]:
+    if name == "cxr":
+        return load_cxr(path, args.limit, args.seed)
+    if name == "notes":
+        return load_notes(path, args.limit)
+    if name == "washu":
+        return rc.load_washu(path, args.limit)
+    return lay.generate(args.limit or 400, seed=args.seed)
+
+
 def _eval_mtsamples(detector: Any, path: Path, args: argparse.Namespace,
                     metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     notes = rc.load_mtsamples(path, args.limit)
@@ -510,10 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "mtsamples":
             checks += _eval_mtsamples(detector, path, args, metrics)
             continue
-        reports = {"cxr": lambda: load_cxr(path, args.limit, args.seed),
-                   "notes": lambda: load_notes(path, args.limit),
-                   "washu": lambda: rc.load_washu(path, args.limit),
-                   "layouts": lambda: lay.generate(args.limit or 400, seed=args.seed)}[name]()
+        reports = _load(name, path, args)
         detected, secs = _timed(detector.detect_batch, [r.text for r in reports])
         sc = score_detection(reports, detected)
         summary = sc.summary()

@@ -18,10 +18,11 @@
 from __future__ import annotations
 
 import re
-_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.spans import EntityType, Span
+
+_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 _HEADS = (
     r"phys(?:ician)?s?|provider|doctor|dr|md|staff|radiologist|resident|fellow|attending|nurse|rn|technologist"
@@ -90,8 +91,10 @@ _PROTECTED = re.compile(
 # "Apt 20C", "Room 5F", "#12 ft" are addresses and numbers, not temperatures or lengths.
 _UNIT_NUMBER_BEFORE = re.compile(r"(?i)(?:\b(?:apt|ste|rm|bldg|unit|room|suite|floor|fl)\.?|#)[ \t]*$")
 _LABEL = re.compile(
-    r"(?m)(?:(?:^|(?<=[ \t]{2})|(?<=[,;|(]))[ \t]*(?P<label>[A-Za-z][A-Za-z\-/&.']*(?:[ \t][A-Za-z][A-Za-z\-/&.']*){0,3})"
-    r"|(?<=\s)(?P<inline>[A-Z][A-Za-z\-/&.']*(?:[ \t][A-Z][A-Za-z\-/&.']*){0,2}))[ \t]*:(?!\d)"
+    r"(?m)(?:(?:^|(?<=[ \t]{2})|(?<=[,;|(]))[ \t]*"
+    r"(?P<label>[A-Za-z][A-Za-z\-/&.']*(?:[ \t][A-Za-z][A-Za-z\-/&.']*){0,3})"
+    r"|(?<=\s)(?P<inline>[A-Z][A-Za-z\-/&.']*(?:[ \t][A-Z][A-Za-z\-/&.']*){0,2}))"
+    r"[ \t]*:(?!\d)"
 )
 
 

@@ -33,7 +33,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+
 _HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
+
 
 _MONTHS = (
     "january", "february", "march", "april", "may", "june",

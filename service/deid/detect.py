@@ -50,7 +50,8 @@ def nfkc_view(text: str) -> tuple[str, list[int] | None]:
 def _map_back(spans: list[Span], origin: list[int] | None) -> list[Span]:
     if origin is None:
         return spans
-    return [Span(s.entity_type, origin[s.start], origin[s.end - 1] + 1, s.score, s.source) for s in spans if s.end > s.start]
+    return [Span(s.entity_type, origin[s.start], origin[s.end - 1] + 1, s.score, s.source)
+            for s in spans if s.end > s.start]
 
 
 class Detector:

@@ -114,7 +114,7 @@ _SUBJECT_VERB = re.compile(
 )
 _SURNAME_INITIAL = re.compile(rf"\b(?P<last>[A-Z]{_NAME_WORD}),[ \t]?(?P<init>[A-Z])\.(?![A-Za-z])")
 _INITIALS_SURNAME = re.compile(
-    rf"(?<![\w.])(?P<init>(?:[A-Z]\.[ \t]?){{1,3}})(?P<last>[A-Z](?:[a-z'’\-]+[a-z]|[A-Z'’\-]+[A-Z]))\b"
+    r"(?<![\w.])(?P<init>(?:[A-Z]\.[ \t]?){1,3})(?P<last>[A-Z](?:[a-z'’\-]+[a-z]|[A-Z'’\-]+[A-Z]))\b"
 )
 _CREDENTIALS = frozenset("md do rn np phd mbbs frcr facr dabr crna dds pa-c lpn cna rt crt rrt msw licsw".split())
 _PARTICLES = frozenset("van von der den de del della di da la le du st bin al el ter ten dos das".split())
@@ -125,7 +125,8 @@ _RARE_WORD = 3.5  # zipf below this: rare enough to be a name when context annou
 # "Hill-Sachs lesion", "Allis clamp", "Judkins catheter") or after "<anatomy> of" ("circle of Willis")
 # names a sign, disease, instrument or structure, not a person in the report, unless context says so.
 _EPONYM_HEAD = re.compile(
-    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*(?:[ \t]+[a-z]+)?[ \t]+(?:[A-Z]-)?(?:\d{1,2}(?:[+/]\d{1,2})?\b(?![/.:]\d)|(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
+    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*(?:[ \t]+[a-z]+)?[ \t]+(?:[A-Z]-)?"
+    r"(?:\d{1,2}(?:[+/]\d{1,2})?\b(?![/.:]\d)|(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
     r"|valves?|tears?|lines?|nodes?|nodules?|reflex(?:es)?|maneuvers?|manoeuvres?|catheters?|protocols?"
     r"|classifications?|scores?|scales?|criteria|procedures?|operations?|repairs?|incisions?|clamps?|forceps"
     r"|retractors?|scissors|stand|needles?|elevators?|drains?|tubes?|stents?|shunts?|view|positions?|phenomenon"
@@ -251,7 +252,8 @@ class NameRecognizer:
                     continue
             if j > i:
                 found.append((i, j, 0.95))
-                while lower_case.startswith("title") and (k := self._and_name(text, tokens, j)) > j:  # "Dr. Lee and Okafor"
+                # "Dr. Lee and Okafor"
+                while lower_case.startswith("title") and (k := self._and_name(text, tokens, j)) > j:
                     found.append((j + 1, k, 0.85))
                     j = k
         for m in _POSTNOMINAL.finditer(text):
@@ -359,7 +361,8 @@ class NameRecognizer:
         lower = tok.lower
         if lower in _CREDENTIALS or lower in _ROLE_WORDS:
             return False
-        if lower in STOPWORDS and not (after_trigger and tok.capitalised and len(lower) > 2 and self._is_first_name(lower)):
+        if lower in STOPWORDS and not (after_trigger and tok.capitalised and len(lower) > 2
+                                       and self._is_first_name(lower)):
             return False
         if not tok.capitalised:
             if lower_case == "never":

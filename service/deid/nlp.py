@@ -99,7 +99,8 @@ class SpacyNer:
         if not lowers or all(w in STOPWORDS for w in lowers) or any(w in lists.clinical for w in lowers):
             return False
         # A kept word ("Rose", "Joy") alone is a word; as the first name before a surname it is a name.
-        full_name = kind is EntityType.PERSON and len(lowers) > 1 and lowers[0] in lists.first and lowers[-1] in lists.last
+        full_name = kind is EntityType.PERSON and len(lowers) > 1 and lowers[0] in lists.first \
+            and lowers[-1] in lists.last
         if not full_name and any(w in lists.keep for w in lowers):
             return False
         if not all(w[:1].isupper() for w in alpha):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 from service.deid.dates import find_dates
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.places import cities, gazetteer
 from service.deid.spans import EntityType, Span
+
+_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
 
 Recognizer = Callable[[str], list[Span]]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from service.deid.dates import calendar_date, shift_date_text, whole_date
 from service.deid.detect import Detector
@@ -113,7 +112,8 @@ def _old_birth_dates(text: str, spans: Sequence[Span], patient: PatientContext) 
     shifted. Safe Harbor counts such a date as an age over 89."""
     dates = [(s, calendar_date(d)) for s in spans if s.entity_type is EntityType.DATE
              and (d := whole_date(text[s.start : s.end], _day_first(s))) is not None]
-    births = [(s, day) for s, day in dates if day is not None and _BIRTH_CUE.search(text, max(0, s.start - 24), s.start)]
+    births = [(s, day) for s, day in dates
+              if day is not None and _BIRTH_CUE.search(text, max(0, s.start - 24), s.start)]
     if not births:
         return {}
     others = [day for s, day in dates if day is not None and all(s is not b for b, _ in births)]

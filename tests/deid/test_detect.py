@@ -84,3 +84,21 @@ def test_numbers_with_units_survive_any_report(detector: Detector, before: list[
     start = text.index(dose)
     for span in detector.detect(text):
         assert span.end <= start or span.start >= start + len(dose), (text[span.start : span.end], dose)
+
+
+def test_a_dose_is_never_part_of_any_span(detector: Detector) -> None:
+    text = "The patient will be sent home with a prescription for Keflex 500 mg one p.o. b.i.d. and follow-up."
+    assert not any("500" in f for f in _found(detector, text))
+
+
+def test_an_address_value_ends_at_the_next_field(detector: Detector) -> None:
+    text = "Address: 30824 Walker Union Apt. 089, Danielview, TN 01345. PHYSICAL EXAMINATION: The lungs are clear."
+    found = " | ".join(_found(detector, text))
+    assert "30824 Walker Union Apt. 089" in found and "Danielview" in found and "01345" in found
+    assert "PHYSICAL" not in found and "lungs" not in found
+
+
+def test_wards_and_named_hospitals_in_notes(detector: Detector) -> None:
+    text = "PT INTUBATED ON QUARTERMAIN 2 FOR RESP FAILURE. PLAN TO GO TO SACRED HEART HOSPITAL. TRANS TO GH 7/23."
+    found = _found(detector, text)
+    assert "QUARTERMAIN" in found and "GH" in found and any("SACRED HEART" in f for f in found)

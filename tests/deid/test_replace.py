@@ -62,3 +62,20 @@ def test_replace_uses_the_patient_context_it_is_given(detector: Detector) -> Non
     spans = detector.detect(text)
     assert d.replace(text, spans, PatientContext("x", 5)).text == "seen 01/15/2020"
     assert d.replace(text, spans, PatientContext("x", -10)).text == "seen 12/31/2019"
+
+
+def test_a_birth_date_that_implies_an_age_of_90_or_more_is_moved_to_age_90(deidentifier) -> None:
+    import datetime as dt
+
+    text = "DOB: 03/14/1925. Exam date: 04/02/2019. Chest PA and lateral."
+    result = deidentifier.deidentify_batch([text], ["p-old"])[0]
+    born, exam = (dt.datetime.strptime(x, "%m/%d/%Y").date()
+                  for x in (result.text[5:15], result.text.split("Exam date: ")[1][:10]))
+    age = exam.year - born.year - ((exam.month, exam.day) < (born.month, born.day))
+    assert age == 90
+    # a younger patient's birth date shifts like any other date
+    text = "DOB: 03/14/1965. Exam date: 04/02/2019."
+    result = deidentifier.deidentify_batch([text], ["p-young"])[0]
+    born, exam = (dt.datetime.strptime(x, "%m/%d/%Y").date()
+                  for x in (result.text[5:15], result.text.split("Exam date: ")[1][:10]))
+    assert (exam - born) == (dt.date(2019, 4, 2) - dt.date(1965, 3, 14))
