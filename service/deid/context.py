@@ -84,7 +84,7 @@ _UNIT = (
     r"|Gy|cGy|mGy|sec|seconds?|mL/min|mls?|cmH2O|cm\s?H2O|breaths?)"
 )
 _PROTECTED = re.compile(
-    rf"(?<![\w.])\d+(?:[.,]\d+)?(?:/\d+(?:\.\d+)?)?(?:[ \t]?(?:-|to|x)[ \t]?\d+(?:\.\d+)?)?[ \t]?{_UNIT}(?![\w/])"
+    rf"(?<![\w.:])\d+(?:[.,]\d+)?(?:/\d+(?:\.\d+)?)?(?:[ \t]?(?:-|to|x)[ \t]?\d+(?:\.\d+)?)?[ \t]?{_UNIT}(?![\w/])"
     r"|(?i:\b(?:cpt|icd(?:-?9|-?10)?(?:-cm)?)(?:[ \t]+code)?[ \t]*[:#]?[ \t]*)[A-Z]?\d[\dA-Z]*(?:\.[\dA-Z]+)?"
     r"|\b[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?\b"
 )
@@ -215,8 +215,7 @@ def destinations(text: str, cased: bool) -> list[Span]:
                 and (not cased or m["ward"][0].isupper()):
             spans.append(Span(EntityType.LOCATION, m.start("ward"), m.end("ward"), 0.8, "place:ward"))
     for m in _CHARITY.finditer(text):  # "Sacred Heart", "Holy Cross": named places wherever they stand
-        if not cased or m.group()[0].isupper():
-            spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))
+        spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))
     for m in _MOVEMENT.finditer(text):
         named = _NAMED_PLACE.match(text, m.end())
         if named is not None:

@@ -21,9 +21,9 @@ a full date ("SEP 24, 2004@11:25", "2021-03-04T10:22:05Z", "May 22 2026 01:22AM"
 span: the date shifts by the offset (whole days, so the time of day stays), and the time is kept as
 written, time zone included.
 
-Day or month first: "03/04/2019" is read month-first (US), "03.04.2019" day-first (the European dotted
-form), unless only the other order is a valid date; and when one date of a text can only be read one
-way ("25/03/2019", "13.04.2019"), every date of that text with the same separator is read that way.
+Day or month first: "03/04/2019" and "03.04.2019" are read month-first (US reports), unless only the
+other order is a valid date; and when one date of a text can only be read day-first ("25/03/2019",
+"13.04.2019"), every date of that text with the same separator is read day-first.
 Dates glued to a path or code ("OP Unknown/09-07-2022@16:14", "XXXX/05/31/2016") are found after a
 word and a slash.
 """
@@ -111,6 +111,14 @@ _SHAPES: tuple[_Shape, ...] = (
         "compact",
         re.compile(rf"{_L}(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
     ),
+    # A two-digit year after a dated event of a medical history ("PMH: CABG 81, MI 92", "CA'88").
+    _Shape(
+        "event_year",
+        re.compile(
+            r"(?i:\b(?:cabg|mi|cva|tia|ptca|pci|avr|mvr|tkr|thr|tah|bso|chole|appy|dx|fx|s/p|surgery|stroke|ca)"
+            r"(?:[ \t]+(?:in|x\d))?[ \t]*'?)(?P<year>[4-9]\d)'?(?![\w%/.:]|[ \t]*(?i:mg|mm|cm|%|bpm|units?|kg|cc|ml))"
+        ),
+    ),
     _Shape(
         "year",
         re.compile(
@@ -147,7 +155,10 @@ def find_dates(text: str) -> list[DateMatch]:
                     t = _TIME.match(text, end)
                     end = t.end() if t else end
                 first = shape.name == "numeric" and m["sep"] in day_first
-                found.append(DateMatch(m.start(), end, shape.name, m, first))
+                start = m.start()
+                if shape.name == "event_year":  # the date is the year, not the event before it
+                    start, end = m.start("year") - (text[m.start("year") - 1] == "'"), m.end("year")
+                found.append(DateMatch(start, end, shape.name, m, first))
     found.sort(key=lambda d: (d.start, -(d.end - d.start)))
     result: list[DateMatch] = []
     for d in found:
@@ -158,15 +169,12 @@ def find_dates(text: str) -> list[DateMatch]:
 
 
 def _day_first_separators(text: str) -> set[str]:
-    """Separators whose numeric dates this text writes day-first: "." unless a dotted date of the
-    text can only be month-first; "/" and "-" only when one of the text's dates can only be day-first."""
-    day_first = {"."}
+    """Separators whose numeric dates this text writes day-first: those of which one date of the text
+    can only be read day-first ("25/03/2019", "13.04.2019")."""
+    day_first: set[str] = set()
     for m in _SHAPES[1].regex.finditer(text):
-        a, b = int(m["a"]), int(m["b"])
-        if a > 12 and b <= 12:
+        if int(m["a"]) > 12 and int(m["b"]) <= 12:
             day_first.add(m["sep"])
-        elif b > 12 and a <= 12 and m["sep"] == ".":
-            day_first.discard(".")
     return day_first
 
 
@@ -265,10 +273,11 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     text = m.group(0)
     base = m.start()
     time = m.string[m.end() : d.end]  # a glued time of day, kept as written
-    if d.shape == "year":
+    if d.shape in ("year", "event_year"):
         step = 10 if m["year"].rstrip("'").endswith(("s", "S")) else 1  # a decade moves a decade
         year = _full_year(m["year"])
-        return _render_year(m["year"], year + (step if offset_days > 0 else -step))
+        new_year = _render_year(m["year"], year + (step if offset_days > 0 else -step))
+        return m.string[d.start : m.start("year")] + new_year + m.string[m.end("year") : max(d.end, m.end("year"))]
 
     parts: dict[str, tuple[int, int]] = {}  # role -> (start, end) within text
     if d.shape in ("numeric", "month_day"):
@@ -334,6 +343,11 @@ def shift_compact(value: str, offset_days: int) -> str | None:
     except ValueError:
         return None
     return (original + dt.timedelta(days=offset_days)).strftime("%Y%m%d")
+
+
+def shift_year_text(text: str, offset_days: int) -> str:
+    """A year written alone ("81", "'92", "1992") moved one year in the direction of the offset."""
+    return _render_year(text, _full_year(text) + (1 if offset_days > 0 else -1))
 
 
 def whole_date(text: str, day_first: bool = False) -> DateMatch | None:

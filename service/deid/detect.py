@@ -146,7 +146,9 @@ def _propagate(text: str, spans: list[Span]) -> list[Span]:
                 if cased and not m.group()[0].isupper():
                     continue
                 lower = m.group().lower()
-                if len(lower) >= 3 and lower not in STOPWORDS and not lists.vocabulary(lower) and zipf(lower) < 3.5:
+                abbreviation = len(lower) == 2 and m.group().isupper() and s.source.startswith("place")  # "GH"
+                if (len(lower) >= 3 or abbreviation) and lower not in STOPWORDS and not lists.vocabulary(lower) \
+                        and zipf(lower) < 3.5:
                     words.setdefault(lower, s.entity_type)
     if not words:
         return spans

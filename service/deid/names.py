@@ -314,6 +314,7 @@ class NameRecognizer:
                 doubtful.append(_line_around(text, tok.start))
         if cased:
             found += self._full_names(text, tokens)
+        found += self._closing_signature(text, tokens)
         spans = [Span(EntityType.PERSON, tokens[i].start, tokens[j - 1].end, score, "names") for i, j, score in found]
         return spans, doubtful
 
@@ -393,8 +394,10 @@ class NameRecognizer:
         score = _word_zipf(lower)
         if score < _RARE_WORD:
             return True
-        if self._is_first_name(lower) or initial_before and self._is_name_word(lower):
-            return score < _COMMON_WORD
+        if initial_before and self._is_name_word(lower):  # "Z. MILLER AWARE"
+            return score < 5.0
+        if self._is_first_name(lower):  # "mary o'hara np aware"; not "grace" (a word)
+            return score < _COMMON_WORD or lower not in self._lists.english
         return False
 
     def _and_name(self, text: str, tokens: list[_Token], j: int) -> int:
@@ -456,7 +459,8 @@ class NameRecognizer:
                     or lower in _ROLE_WORDS or lower in _CREDENTIALS or _POSTNOMINAL.fullmatch(m["init"].strip()):
                 continue
             two = m["init"].count(".") > 1
-            if lower in lists.english and not two and _word_zipf(lower) >= _COMMON_WORD \
+            laterality = m["init"].strip() in ("L.", "R.")  # "R. HAND" is the right hand
+            if lower in lists.english and not two and (_word_zipf(lower) >= 4.8 or laterality) \
                     and _POSTNOMINAL.match(text, m.end()) is None:
                 continue
             out.append((m.start(), m.end(), 0.85))
@@ -513,6 +517,23 @@ class NameRecognizer:
         if not other.capitalised or other.lower in STOPWORDS or self._lists.vocabulary(other.lower):
             return False
         return self._is_name_word(other.lower) or (check_right and _word_zipf(other.lower) < 3.0)
+
+    def _closing_signature(self, text: str, tokens: list[_Token]) -> list[tuple[int, int, float]]:
+        """The note's last words after its last sentence ("... NOT 1400U/HR. SUSAN"): a sign-off when
+        they are one to three census names, one of them a first name, none a plain word."""
+        for n in (3, 2, 1):
+            if len(tokens) < n + 1:
+                continue
+            run = tokens[-n:]
+            if text[run[-1].end :].strip(" \t\n\r.|") or not _SENTENCE_END.search(text[: run[0].start]):
+                continue
+            if not all(_joined(text, a, b.start) for a, b in zip(run, run[1:], strict=False)):
+                continue
+            lowers = [t.lower for t in run]
+            if all(self._is_name_word(w) and not self._lists.vocabulary(w) and w not in STOPWORDS for w in lowers) \
+                    and any(self._is_first_name(w) for w in lowers) and all(t.capitalised for t in run):
+                return [(len(tokens) - n, len(tokens), 0.8)]
+        return []
 
     def _maybe_full_name(self, text: str, tokens: list[_Token], i: int) -> bool:
         """A Title-case first name before another Title-case word ("Robin Street has ..."): only the

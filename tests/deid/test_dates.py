@@ -111,14 +111,14 @@ def test_every_full_date_shifts_by_exactly_the_offset(offset: int) -> None:
         ("signed 03/14/2019 14:02:11 by", "03/14/2019 14:02:11", "04/23/2019 14:02:11"),
         # glued to a path or a placeholder after a slash
         ("XXXX/05/31/2016", "05/31/2016", "07/10/2016"),
-        # dotted dates are day-first
-        ("seen 03.04.2019 here", "03.04.2019", "13.05.2019"),
+        # dotted dates are month-first unless the text says otherwise
+        ("seen 03.04.2019 here", "03.04.2019", "04.13.2019"),
     ],
 )
 def test_dates_glued_to_times_and_paths(text: str, date: str, shifted: str) -> None:
     assert _one(text) == date
     assert shift_date(find_dates(text)[0], 40) == shifted
-    assert shift_date_text(date, 40, day_first="." in date) == shifted
+    assert shift_date_text(date, 40) == shifted
 
 
 def test_day_or_month_first_is_decided_by_the_text() -> None:
@@ -127,9 +127,9 @@ def test_day_or_month_first_is_decided_by_the_text() -> None:
     found = find_dates(text)
     assert [d.day_first for d in found] == [True, True]
     assert shift_date(found[1], 1) == "05/05/2019"
-    # a dotted date that can only be month-first makes dotted dates month-first
-    text = "On 03.25.2019 and 04.05.2019."
-    assert [d.day_first for d in find_dates(text)] == [False, False]
+    # a dotted date that can only be day-first makes dotted dates day-first
+    text = "On 25.03.2019 and 04.05.2019."
+    assert [d.day_first for d in find_dates(text)] == [True, True]
     # US text stays month-first
     assert [d.day_first for d in find_dates("On 04/05/2019.")] == [False]
 
