@@ -47,16 +47,21 @@ NUMBER_WITH_UNIT = re.compile(
 )
 
 
-def load_washu(path: Path, limit: int | None) -> list[pi.Report]:
+def load_gold(path: Path, limit: int | None, spans: str, patient: str) -> list[pi.Report]:
+    """Records with gold spans under `spans` ({start, end, type, text}) and the patient under `patient`."""
     reports: list[pi.Report] = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             if limit is not None and len(reports) >= limit:
                 break
             rec = json.loads(line)
-            phi = [pi.GoldSpan(s["start"], s["end"], s["type"], s["text"]) for s in rec["spans"]]
-            reports.append(pi.Report(rec["id"], rec["id"], rec["text"], phi))
+            phi = [pi.GoldSpan(s["start"], s["end"], s["type"], s["text"]) for s in rec[spans]]
+            reports.append(pi.Report(rec["id"], str(rec[patient]), rec["text"], phi))
     return reports
+
+
+def load_washu(path: Path, limit: int | None) -> list[pi.Report]:
+    return load_gold(path, limit, "spans", "id")  # each report its own patient
 
 
 def load_mtsamples(path: Path, limit: int | None) -> list[tuple[str, str]]:

@@ -94,15 +94,7 @@ NAME_TYPES = (pi.PATIENT_NAME, pi.CLINICIAN_NAME)
 
 
 def load_notes(path: Path, limit: int | None) -> list[pi.Report]:
-    reports: list[pi.Report] = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if limit is not None and len(reports) >= limit:
-                break
-            rec = json.loads(line)
-            phi = [pi.GoldSpan(s["start"], s["end"], s["type"], s["text"]) for s in rec["phi"]]
-            reports.append(pi.Report(rec["id"], str(rec["patient"]), rec["text"], phi))
-    return reports
+    return rc.load_gold(path, limit, "phi", "patient")
 
 
 def load_cxr(path: Path, limit: int | None, seed: int) -> list[pi.Report]:

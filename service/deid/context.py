@@ -27,8 +27,9 @@ _HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on lo
 _HEADS = (
     r"phys(?:ician)?s?|provider|doctor|dr|md|staff|radiologist|resident|fellow|attending|nurse|rn|technologist"
     r"|tech|verifier|reader|interpreter|patient(?:[ \t]+name)?|pt(?:[ \t]+name)?|name|cc|copies[ \t]+to|pcp"
-    r"|(?:requested|dictated|transcribed|signed|verified|approved|reviewed|read|interpreted|performed|ordered"
-    r"|referred|seen|electronically[ \t]+signed|pending[ \t]+review|reviewed|ordered)[ \t]+by"
+    r"|surgeon|anesthesiologist|therapist|pharmacist|sonographer|coordinator|nurse[ \t]+practitioner|np"
+    # any "<participle> by:" ("Requested By:", "Reported By:", "Released By:", "Pending review by:")
+    r"|[a-z]+ed[ \t]+by|read[ \t]+by|seen[ \t]+by|pending[ \t]+review[ \t]+by"
     r"|e-?sig(?:nature)?|signature|signer|signed|author|transcriptionist|dictator"
 )
 # Found by the label's last word and its colon; the words before it are read back from there.
@@ -61,13 +62,14 @@ _COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
 _HOSPITAL_AREA = re.compile(r"(?i)[ \t]+(?:care[ \t]+)?(?:unit|room|ward|department|service|suite|bay|recovery)\b")
 # Institutions named by a generic phrase ("Sacred Heart", "Holy Cross", "St. Agnes", "University of
 # Maryland"): places after a movement verb, whatever the case of the note.
+_CHARITY_NAME = r"sacred[ \t]+heart|holy[ \t]+(?:cross|family|name|redeemer|spirit|trinity)|good[ \t]+samaritan"
+_PLACE_KIND = r"(?:[ \t]+(?:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?"
 _NAMED_PLACE = re.compile(
-    r"(?i:sacred[ \t]+heart|holy[ \t]+(?:cross|family|name|redeemer|spirit|trinity)|good[ \t]+samaritan"
-    r"|(?:st\.?|saint|mount|mt\.?)[ \t]+[^\W\d_]+(?:'s)?|university[ \t]+of[ \t]+[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)"
-    r"(?:[ \t]+(?i:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?"
+    rf"(?i:{_CHARITY_NAME}|(?:st\.?|saint|mount|mt\.?)[ \t]+[^\W\d_]+(?:'s)?"
+    rf"|university[ \t]+of[ \t]+[^\W\d_]+(?:[ \t]+[^\W\d_]+)?){_PLACE_KIND}",
+    re.IGNORECASE,
 )
-_CHARITY = re.compile(r"(?i)\b(?:sacred[ \t]+heart|holy[ \t]+(?:cross|family|redeemer|trinity)|good[ \t]+samaritan)\b"
-                      r"(?:[ \t]+(?:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?")
+_CHARITY = re.compile(rf"\b(?:{_CHARITY_NAME})\b{_PLACE_KIND}", re.IGNORECASE)
 # A ward or unit with its number ("on Quartermain 6", "to QUARTERMAIN 2"): a rare word before it.
 _WARD = re.compile(r"(?i)\b(?:on|to|from|at|@)[ \t]+(?P<ward>[^\W\d_]{4,})[ \t]*\d{1,2}(?![\d:/.,]\d)\b")
 _PLACE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
