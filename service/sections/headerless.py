@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.sections.headers import OTHER, SIGNATURE, alias_kinds, find_headers
+from service.sections.headers import SECTION_HEADER_GROUPS, SECTION_KINDS, SIGNATURE, find_headers
+from service.sections.fields import STAFF
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, split_units
@@ -51,8 +52,8 @@ _DATE_ONLY = re.compile(
 _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
+_SECTION_LIKE = frozenset({*SECTION_KINDS, "continuation", "addendum"})
 _STATES = ("none_before", *SECTION_NAMES, "none_after")
-_HEADER_GROUPS = ("line", "inline", "upper")  # find_headers groups of known section aliases
 
 
 def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> SectionResult:
@@ -65,20 +66,20 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
     if "no_headers" not in result.reasons:
         return result
     hits = find_headers(text)
-    if any(hit[0] in _HEADER_GROUPS and set(alias_kinds(hit[1])) - {SIGNATURE, OTHER} for hit in hits):
+    if any(hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE for hit in hits):
         return result
     # No section headers, only known field lines ("Ordering physician: ...", "Exam: ...") and a signature
     # block ("Electronically signed by", "Dictated by"): the report around them is headerless. The field
     # lines and everything from the signature on are left out of the sections.
     skip: list[Span] = []
-    for group, name, start, _end in hits:
-        if group not in _HEADER_GROUPS:  # an unknown label ("PA AND LATERAL:") may head findings: kept
+    for hit in hits:
+        if hit.group not in (*SECTION_HEADER_GROUPS, "sig", "isig"):  # an unknown label may head findings: kept
             continue
-        if SIGNATURE in alias_kinds(name):
-            skip.append((start, len(text)))
+        if SIGNATURE in hit.kinds or STAFF in hit.kinds:
+            skip.append((hit.start, len(text)))
             break
-        line_end = text.find("\n", start)
-        skip.append((start, len(text) if line_end < 0 else line_end))
+        line_end = text.find("\n", hit.start)
+        skip.append((hit.start, len(text) if line_end < 0 else line_end))
     return split_headerless(text, skip)
 
 

@@ -1,6 +1,6 @@
-"""Header aliases of chest X-ray reports and the one regex that finds them.
+"""Header aliases of chest X-ray reports, field lines, and the finder that locates them.
 
-Every alias maps to a *kind*:
+Every header maps to a *kind*:
 
 - one of the four section names (``indication``, ``comparison``, ``findings``,
   ``impression``): the text after the header is that section;
@@ -11,48 +11,66 @@ Every alias maps to a *kind*:
 - ``ADDENDUM``: excluded like ``OTHER``, but lowers the confidence (an addendum may
   amend the impression);
 - ``SIGNATURE``: attestation lines ("Radiologist:", "Dictated by ...", ...). Their text
-  belongs to no section.
+  belongs to no section;
+- ``fields.FIELD`` / ``fields.STAFF``: administrative ``Label: value`` lines.
 
-A header is an alias (or several joined by ``/``, ``&`` or ``and``, e.g.
-"FINDINGS/IMPRESSION") that stands
+Header grammar
+--------------
+A *label* is a run of up to six words before a marker: ``:`` or a spaced dash
+(`` - ``), or the end of the line for a label alone on its line. The longest tail of the
+run that is a known name wins; where the tail starts decides what is accepted:
 
-1. at the start of a line, followed by ``:``, by a dash and a space, or by the end of
-   the line ("FINDINGS" alone on its line);
-2. after a sentence end (``.``, ``!``, ``?``, optionally a closing quote or bracket)
-   and a space, followed by ``:`` or `` - `` ("...clear. IMPRESSION: Normal.");
-3. anywhere after a space when written in capitals and followed by ``:``, for the
-   distinctive aliases only ("INDICATION: Cough COMPARISON: None" on one line).
+1. at a line start: any case ("findings:", "Impression -", "FINDINGS" alone on a line);
+2. after ``. ! ?`` or ``, ; :`` (flattened exports: "...,FINDINGS: ,The lungs"): any case
+   with ``:``, except that the generic words (REPORT, PRIOR, RESULTS, ...) need a capital;
+   a dash only after a sentence end;
+3. after a word ("Indication: Seizure Comparison: None"): capitalised (Title or UPPER
+   case) and followed by ``:``, for the names that do not end ordinary phrases
+   (``_AFTER_WORD``); UPPER case also for the others but the generic ones.
 
-Signature phrases ("Electronically signed by", "I have personally reviewed", ...)
-need no colon; they count at the start of a line or after a sentence end.
+A name is an alias (or several joined by ``/``, ``&`` or ``and``: "FINDINGS/IMPRESSION");
+an alias word may be misspelt by one edit ("IMPRESION", "FINIDNGS", "COMPARISION").
+At a line start or after punctuation two more forms count: a label whose last word is a
+section noun ("PAST MEDICAL HISTORY", "OPERATIVE FINDINGS", "CLINICAL IMPRESSION") and an
+alias qualified by ``for`` / ``of`` ("HISTORY OF PRESENT ILLNESS", "REASON FOR CONSULTATION").
+Field labels (``fields.field_kind``) count at a line start or after punctuation, and after a
+word when they have two capitalised words or more ("... Verified   Date Reported:").
 
-The regex also reports capitalised labels at the start of a line that are not known
-aliases ("LUNGS:", "FOO BAR:"); ``rules`` ignores the anatomical ones listed in
+Signature phrases ("Electronically signed by", "I have personally reviewed", "/ES/")
+need no colon; they count at the start of a line or after punctuation.
+
+An ALL-CAPS label at a line start or after ``, ;`` that is none of these ("LUNGS:", "FOO
+BAR:") is reported as ``label``; ``rules`` ignores the anatomical ones listed in
 ``SUBHEADINGS`` and flags the rest.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
-from typing import Final, TypeAlias
+from typing import Final, NamedTuple, TypeAlias
+
+from service.sections.fields import ADMIN_WORDS, field_kind
 
 OTHER: Final = "other"
 CONTINUATION: Final = "continuation"
 ADDENDUM: Final = "addendum"
 SIGNATURE: Final = "signature"
+SECTION_KINDS: Final = ("indication", "comparison", "findings", "impression")
 
 # fmt: off
 _FAMILIES: Final[dict[str, tuple[str, ...]]] = {
     "indication": (
         "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS",
         "HISTORY", "CLINICAL HISTORY", "PATIENT HISTORY", "MEDICAL HISTORY",
-        "BRIEF HISTORY", "HX", "CLINICAL HX", "REASON FOR EXAM", "REASON FOR EXAMINATION",
+        "BRIEF HISTORY", "HX", "REASON FOR EXAM", "REASON FOR EXAMINATION",
         "REASON FOR STUDY", "REASON FOR REQUEST", "REASON FOR REFERRAL",
         "REASON FOR THE EXAM", "REASON FOR THE EXAMINATION", "REASON FOR THE STUDY",
         "REASON", "CLINICAL INFORMATION", "CLINICAL INFO", "CLINICAL DATA",
         "CLINICAL DETAILS", "CLINICAL NOTES", "CLINICAL QUESTION", "CLINICAL STATEMENT",
-        "CLINICAL", "PRESENTING COMPLAINT", "CHIEF COMPLAINT", "SYMPTOMS",
+        "CLINICAL", "PRESENTING COMPLAINT", "CHIEF COMPLAINT", "SYMPTOMS", "IND", "INDIC", "HIST",
+        "CLIN HX", "CLINICAL HX", "HPI",
     ),
     "comparison": (
         "COMPARISON", "COMPARISONS", "COMPARISON STUDY", "COMPARISON STUDIES",
@@ -62,17 +80,18 @@ _FAMILIES: Final[dict[str, tuple[str, ...]]] = {
         "PRIOR STUDY", "PRIOR STUDIES", "PRIOR EXAM", "PRIOR EXAMS", "PRIOR EXAMINATION",
         "PRIOR EXAMINATIONS", "PRIOR IMAGING", "PRIOR FILMS", "PRIOR RADIOGRAPHS",
         "PREVIOUS", "PREVIOUS STUDY", "PREVIOUS STUDIES", "PREVIOUS EXAM",
-        "PREVIOUS EXAMS", "PREVIOUS IMAGING",
+        "PREVIOUS EXAMS", "PREVIOUS IMAGING", "COMP", "COMPS", "COMPAR",
     ),
     "findings": (
         "FINDINGS", "FINDING", "REPORT", "DESCRIPTION", "OBSERVATIONS", "OBSERVATION",
         "RESULTS", "RESULT", "DISCUSSION", "DETAILS", "REPORT TEXT", "BODY",
-        "RADIOGRAPHIC FINDINGS", "IMAGING FINDINGS", "CHEST FINDINGS",
+        "RADIOGRAPHIC FINDINGS", "IMAGING FINDINGS", "CHEST FINDINGS", "FIND", "FINDS", "FNDGS",
     ),
     "impression": (
         "IMPRESSION", "IMPRESSIONS", "FINAL IMPRESSION", "CONCLUSION", "CONCLUSIONS",
         "OPINION", "SUMMARY", "ASSESSMENT", "DIAGNOSIS", "DIAGNOSES", "INTERPRETATION",
-        "RADIOLOGIC IMPRESSION", "RADIOLOGICAL IMPRESSION", "FINAL DIAGNOSIS",
+        "RADIOLOGIC IMPRESSION", "RADIOLOGICAL IMPRESSION", "FINAL DIAGNOSIS", "IMP", "IMPR",
+        "IMPRESS", "CONCL",
     ),
     OTHER: (
         "TECHNIQUE", "TECHNIQUES", "PROTOCOL", "EXAM", "EXAMINATION", "EXAMS",
@@ -103,14 +122,25 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Upper-case alias (single spaces) -> kind."""
 
-# Capitalised and followed by ':' anywhere after a space: only aliases that almost
-# never end a phrase of running text ("PRIOR STUDY DATE: ..." must not split).
-_STRONG: Final = (
-    "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL HISTORY",
+_GENERIC: Final = frozenset({
+    "REPORT", "PRIOR", "PRIORS", "PREVIOUS", "RESULT", "RESULTS", "DETAILS", "BODY", "DESCRIPTION",
+    "DISCUSSION", "OBSERVATION", "OBSERVATIONS", "CLINICAL", "REASON", "SYMPTOMS", "SUMMARY", "OPINION",
+    "ASSESSMENT", "DIAGNOSIS", "DIAGNOSES", "INTERPRETATION", "COMPARED WITH", "COMPARED TO", "DATE",
+    "TIME", "STUDY", "STUDIES", "EXAM", "EXAMS", "EXAMINATION", "PROCEDURE", "VIEW", "VIEWS", "DOSE",
+    "CONTRAST", "PROTOCOL", "SIGNED", "ATTENDING", "RESIDENT", "DICTATED", "TRANSCRIBED", "IND",
+    "INDIC", "HIST", "COMP", "COMPS", "COMPAR", "FIND", "FINDS", "IMP", "IMPR", "IMPRESS", "CONCL",
+    "FINDING", "HX", "HPI", "FNDGS",
+})
+"""Aliases that also end ordinary phrases ("see prior report:"): not a header after a word,
+and in lower case not after a comma or full stop either."""
+
+_AFTER_WORD_TITLE: Final = frozenset({
+    "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS", "CLINICAL HISTORY",
     "REASON FOR EXAM", "REASON FOR EXAMINATION", "REASON FOR STUDY", "CLINICAL INFORMATION",
     "COMPARISON", "COMPARISONS", "FINDINGS", "IMPRESSION", "IMPRESSIONS", "CONCLUSION",
     "CONCLUSIONS", "TECHNIQUE", "RECOMMENDATION", "RECOMMENDATIONS", "ADDENDUM",
-)
+})
+"""Aliases accepted after a word in Title case ("Seizure Comparison: None")."""
 
 SUBHEADINGS: Final = frozenset({
     "LUNGS", "LUNG", "LUNG FIELDS", "HEART", "HEART SIZE", "CARDIAC", "CARDIOMEDIASTINAL",
@@ -133,9 +163,6 @@ _SIGNATURE_PHRASES: Final = (
 )
 
 # fmt: on
-
-_SEP: Final = r"(?:[ \t]*[/&][ \t]*|[ \t]+and[ \t]+)"
-_DASH: Final = "[-\u2013\u2014]"
 
 
 _Trie: TypeAlias = dict[str, "_Trie"]
@@ -168,47 +195,221 @@ def _render(node: _Trie) -> str:
     return body if len(branches) == 1 else f"(?:{body})"
 
 
-_ALIAS: Final = _alternation(list(ALIASES))
-_NAME: Final = f"{_ALIAS}(?:{_SEP}{_ALIAS})*"
-_STRONG_NAME: Final = _alternation(_STRONG)
 
-_LINE_TAIL: Final = rf"(?:[ \t]*:|[ \t]*{_DASH}(?=\s|\Z)|(?=[ \t]*(?:[\r\n]|\Z)))"
+_HEAD_NOUNS: Final[dict[str, str]] = {
+    "HISTORY": "indication", "INDICATION": "indication", "INDICATIONS": "indication",
+    "COMPARISON": "comparison", "COMPARISONS": "comparison", "FINDINGS": "findings",
+    "IMPRESSION": "impression", "IMPRESSIONS": "impression", "CONCLUSION": "impression",
+    "CONCLUSIONS": "impression",
+}
+"""Last words that make a label at a line start a section header ("PAST MEDICAL HISTORY")."""
 
-# Every branch starts by consuming the character before the header (a line break,
-# sentence-end punctuation or a blank). Such a leading character class lets the regex
-# engine skip ahead to candidates instead of trying every branch at every position;
-# ``find_headers`` puts a line break before the text so that offset 0 is a line start.
-HEADER_RE: Final = re.compile(
-    r"[\r\n.!?\t ](?:"
-    # 1. at the start of a line: an alias, a signature phrase or an unknown label
-    rf"(?<=[\r\n])[ \t]*(?:(?P<line>{_NAME}){_LINE_TAIL}"
-    rf"|(?P<sig>{_alternation(_SIGNATURE_PHRASES)})\b"
-    r"|(?P<label>(?-i:[A-Z][A-Z /&()-]{1,40}?))[ \t]*:)"
-    # 2. after a sentence end: an alias or a signature phrase
-    rf"|(?<=[.!?])[\"')\]]?[ \t]+(?:(?P<inline>{_NAME})(?:[ \t]*:|[ \t]+{_DASH}[ \t])"
-    rf"|(?P<isig>{_alternation(_SIGNATURE_PHRASES)})\b)"
-    # 3. capitalised after a blank
-    rf"|(?<=[\t ])(?P<upper>(?-i:{_STRONG_NAME}))[ \t]*:"
-    ")",
+_SPELLED: Final = (
+    "INDICATION", "INDICATIONS", "HISTORY", "CLINICAL", "COMPARISON", "COMPARISONS", "FINDINGS",
+    "IMPRESSION", "IMPRESSIONS", "CONCLUSION", "CONCLUSIONS", "TECHNIQUE", "RECOMMENDATION",
+    "RECOMMENDATIONS", "EXAMINATION",
+)
+"""Words whose one-edit misspellings are recognised."""
+
+
+def _one_edit(word: str) -> set[str]:
+    letters = string.ascii_uppercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in letters}
+        | {a + c + b for a, b in splits for c in letters}
+    )
+
+
+_KNOWN_WORDS: Final = frozenset(word for alias in ALIASES for word in alias.split()) | frozenset(_HEAD_NOUNS)
+MISSPELLINGS: Final[dict[str, str]] = {
+    variant: word
+    for word in _SPELLED
+    for variant in _one_edit(word)
+    if variant not in _KNOWN_WORDS and variant.lower() not in ADMIN_WORDS
+}
+"""Upper-case misspelling -> the alias word it stands for."""
+
+
+class Hit(NamedTuple):
+    """One header-like match: how it was found, its text, where it lies, what it names."""
+
+    group: str  # "line" | "inline" | "upper" (a known name), "sig"/"isig", "label" (unknown)
+    name: str  # the header's text as written
+    start: int  # offset of the name
+    end: int  # offset after the marker (":", " -"): where the header's content starts
+    kinds: tuple[str, ...]  # kinds of the names it joins; () for "label"
+
+
+SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
+
+_TOKEN: Final = r"[A-Za-z#][\w'#&/()\-]*"
+_CANDIDATE_RE: Final = re.compile(
+    rf"(?<![\w'#&/()\-])(?P<label>{_TOKEN}(?:[ \t]+{_TOKEN}){{0,5}})"
+    r"(?P<mark>[ \t]*:(?!//)|[ \t]+[-\u2013\u2014]+(?=[ \t\r\n]|\Z))"
+)
+_BARE_RE: Final = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?$", re.MULTILINE)
+_SIG_RE: Final = re.compile(
+    r"(?:^|(?<=[\r\n])|(?<=[.!?,;])[\"')\]]?)[ \t]*(?P<sig>" + _alternation(_SIGNATURE_PHRASES) + r"\b|/es/)",
     re.IGNORECASE,
 )
-"""Groups: ``line``/``inline``/``upper`` (an alias), ``sig``/``isig``, ``label``."""
-
-Hit = tuple[str, str, int, int]
-"""(group, matched name, start of the name, end of the header) in text offsets."""
+_WORD_RE: Final = re.compile(r"\S+")
+_JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
+_PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
+_LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", "A"})
 
 
 def find_headers(text: str) -> list[Hit]:
-    """All header-like matches of ``HEADER_RE`` in text order."""
-    return [
-        (
-            match.lastgroup or "",
-            match.group(match.lastgroup or 0),
-            match.start(match.lastgroup or 0) - 1,
-            match.end() - 1,
-        )
-        for match in HEADER_RE.finditer("\n" + text)
-    ]
+    """Every header, field label, signature and unknown capitalised label, in text order."""
+    hits: list[Hit] = []
+    for match in _CANDIDATE_RE.finditer(text):
+        hit = _classify_run(text, match.start("label"), match.end("label"), match.end(), match.group("mark"))
+        if hit is not None:
+            hits.append(hit)
+    for match in _BARE_RE.finditer(text):
+        kinds = name_kinds(match.group("label"))
+        if kinds:
+            hits.append(Hit("line", match.group("label"), match.start("label"), match.end("label"), kinds))
+    for match in _SIG_RE.finditer(text):
+        group = "sig" if _context(text, match.start("sig")) == "line" else "isig"
+        hits.append(Hit(group, match.group("sig"), match.start("sig"), match.end("sig"), (SIGNATURE,)))
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=lambda hit: (hit.start, -hit.end))
+    kept = [hits[0]]
+    for hit in hits[1:]:
+        if hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
+    """The hit for the longest known tail of the label run text[start:end], if any."""
+    words = [(m.start() + start, m.end() + start) for m in _WORD_RE.finditer(text[start:end])]
+    colon = ":" in mark
+    first_context = _context(text, start)
+    for i, (tail_start, _) in enumerate(words):
+        context = first_context if i == 0 else "word"
+        name = text[tail_start:end]
+        group = _accept(name, context, colon, len(words) - i)
+        if group is not None:
+            kind_group, kinds = group
+            return Hit(kind_group, name, tail_start, header_end, kinds)
+    if colon and first_context in ("line", "clause") and len(text[start:end]) <= 40:
+        label = text[start:end]
+        if label.isupper():
+            return Hit("label", label, start, header_end, ())
+    return None
+
+
+def _accept(name: str, context: str, colon: bool, n_words: int) -> tuple[str, tuple[str, ...]] | None:
+    """(group, kinds) when `name` is a header in this context, else None."""
+    case = _case(name)
+    kinds = name_kinds(name)
+    if kinds:
+        normal = _normal(name)
+        if context == "line":
+            return "line", kinds
+        if context in ("sentence", "clause", "colon"):
+            if not colon and context != "sentence":
+                return None
+            if case == "lower" and (normal in _GENERIC or not colon):
+                return None
+            return "inline", kinds
+        if not colon or case not in ("upper", "title") or normal in _GENERIC:
+            return None
+        if case == "title" and normal not in _AFTER_WORD_TITLE and _normal_spelling(normal) not in _AFTER_WORD_TITLE:
+            return None
+        return "upper", kinds
+    if not colon:
+        return None
+    field = field_kind(name)
+    if field is not None:
+        if context == "word" and (n_words < 2 or case not in ("upper", "title")):
+            return None
+        return ("inline" if context != "line" else "line"), (field,)
+    if context in ("line", "sentence", "clause") and case in ("upper", "title"):
+        kind = _grammar_kind(name)
+        if kind is not None:
+            return ("line" if context == "line" else "inline"), (kind,)
+    return None
+
+
+def _context(text: str, start: int) -> str:
+    """What precedes offset `start`: "line" (a line start), "sentence" (. ! ?), "colon", "clause"
+    (, ; and other punctuation) or "word"."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or text[i] in "\r\n":
+        return "line"
+    char = text[i]
+    if char in "\"')]" and i > 0:
+        char = text[i - 1] if text[i - 1] in ".!?" else char
+    if char in ".!?":
+        return "sentence"
+    if char.isalnum():
+        return "word"
+    return "colon" if char == ":" else "clause"
+
+
+def _case(name: str) -> str:
+    """Case of a name: "upper", "title" (each word capitalised, none in capitals), "first" (only the first letter
+    capitalised), "lower", or "mixed"."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters:
+        return "none"
+    if all(c.isupper() for c in letters):
+        return "upper"
+    words = [w for w in re.split(r"[ \t/&]+", name) if w and w[0].isalpha() and w.upper() not in _LINKS]
+    if all(w[0].isupper() and (len(w) <= 3 or not w.isupper()) for w in words):
+        return "title"
+    if name[0].isupper() and all(c.islower() for c in name[1:] if c.isalpha()):
+        return "first"
+    if all(c.islower() for c in letters):
+        return "lower"
+    return "mixed"
+
+
+def _normal(name: str) -> str:
+    return " ".join(_PLURAL_RE.sub("", name).upper().split())
+
+
+def _normal_spelling(normal: str) -> str:
+    return " ".join(word if word in _KNOWN_WORDS else MISSPELLINGS.get(word, word) for word in normal.split())
+
+
+@lru_cache(maxsize=8192)
+def name_kinds(name: str) -> tuple[str, ...]:
+    """Kinds of the aliases joined in a header name ("FINDINGS/IMPRESSION"), or () if it is none."""
+    kinds = []
+    for part in _JOIN_RE.split(name):
+        normal = _normal_spelling(_normal(part))
+        kind = ALIASES.get(normal)
+        if kind is None:
+            return ()
+        kinds.append(kind)
+    return tuple(kinds)
+
+
+alias_kinds = name_kinds
+
+
+@lru_cache(maxsize=8192)
+def _grammar_kind(name: str) -> str | None:
+    """A section kind by the label grammar: a section noun last, or an alias qualified by for/of."""
+    words = _normal_spelling(_normal(name)).split()
+    if not 1 < len(words) <= 6:
+        return None
+    if len(words) <= 4 and words[-1] in _HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
+        return _HEAD_NOUNS[words[-1]]
+    for i, word in enumerate(words[1:], start=1):
+        if word in ("FOR", "OF"):
+            kind = ALIASES.get(" ".join(words[:i]))
+            return kind if kind in SECTION_KINDS else None
+    return None
 
 
 EXAM_TITLE_RE: Final = re.compile(
@@ -218,12 +419,3 @@ EXAM_TITLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 """A line that reads like an exam title or date line ("CHEST 2 VIEWS", "PA and LAT")."""
-
-_SPLIT_RE: Final = re.compile(_SEP, re.IGNORECASE)
-_PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def alias_kinds(name: str) -> tuple[str, ...]:
-    """Kinds of the aliases in a matched header name, in order of appearance."""
-    return tuple(ALIASES[" ".join(_PLURAL_RE.sub("", part).upper().split())] for part in _SPLIT_RE.split(name))

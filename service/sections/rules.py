@@ -51,6 +51,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from service.sections.checks import plausibility, validate
+from service.sections.fields import FIELD, STAFF
 from service.sections.headers import (
     ADDENDUM,
     CONTINUATION,
@@ -58,7 +60,6 @@ from service.sections.headers import (
     OTHER,
     SIGNATURE,
     SUBHEADINGS,
-    alias_kinds,
     find_headers,
 )
 from service.sections.result import SECTION_NAMES, SectionResult, Span
@@ -71,7 +72,20 @@ PENALTIES: Final[dict[str, float]] = {
     "combined_header": 0.2,
     "unknown_header": 0.15,
     "detached_recommendation": 0.1,
+    "contains_other_header": 0.5,
+    "overlap": 0.5,
+    "not_verbatim": 0.5,
+    "header_inside": 0.3,
+    "field_inside": 0.3,
+    "findings_in_indication": 0.3,
+    "comparison_in_indication": 0.3,
+    "long_comparison": 0.3,
+    "long_indication": 0.2,
+    "text_after_field": 0.2,
 }
+
+ORPHAN: Final = "orphan"
+"""Text after a field line, before the next header: it belongs to no section."""
 
 _MAX_TITLE_LINES: Final = 3
 _MAX_TITLE_CHARS: Final = 160
@@ -83,6 +97,7 @@ class _Segment:
     kind: str
     start: int
     end: int
+    inline: bool = False  # its header does not start a line
 
 
 class RulesSectioner:
@@ -108,47 +123,65 @@ class RulesSectioner:
         if not _is_title(text[:first_header]):
             reasons.append("preamble_text")
 
+        if any(s.kind == ORPHAN and text[s.start : s.end].strip() for s in segments):
+            reasons.append("text_after_field")
+        result = SectionResult.from_spans(text, spans, 1.0)
+        if (problem := validate(text, result)) is not None:
+            reasons.append(problem)
+        reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
         penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
-        return SectionResult(
-            sections={name: None if span is None else text[span[0] : span[1]] for name, span in spans.items()},
-            spans=spans,
-            confidence=round(max(0.0, 1.0 - penalty), 2),
-            reasons=tuple(reasons),
-        )
+        return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
 
 
 def _scan(text: str) -> tuple[list[_Segment], int, list[str]]:
     """Segments in text order, the offset of the first header, and reasons so far."""
-    bounds: list[tuple[int, int, str]] = []
+    bounds: list[tuple[int, int, str, bool]] = []
     reasons: list[str] = []
-    for group, name, start, end in find_headers(text):
-        if group == "label":
+    for hit in find_headers(text):
+        if hit.group == "label":
             in_section = bool(bounds) and bounds[-1][2] in SECTION_NAMES
-            label = " ".join(name.split())
+            label = " ".join(hit.name.split())
             if in_section and label not in SUBHEADINGS and "unknown_header" not in reasons:
                 reasons.append("unknown_header")
             continue
-        kind = SIGNATURE if group in ("sig", "isig") else _resolve(name, reasons)
-        bounds.append((start, end, kind))
-    segments = [
-        _Segment(kind, content_start, bounds[i + 1][0] if i + 1 < len(bounds) else len(text))
-        for i, (_, content_start, kind) in enumerate(bounds)
-    ]
+        kind = SIGNATURE if hit.group in ("sig", "isig") else _resolve(hit.kinds, reasons)
+        bounds.append((hit.start, hit.end, kind, hit.group != "line"))
+    segments: list[_Segment] = []
+    for i, (_, content_start, kind, inline) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
+        if kind == FIELD:
+            value_end = _field_end(text, content_start)
+            if value_end < end:
+                segments.append(_Segment(FIELD, content_start, value_end))
+                content_start, kind = value_end, ORPHAN
+        segments.append(_Segment(kind, content_start, end, inline))
     return segments, bounds[0][0] if bounds else len(text), reasons
 
 
-def _resolve(name: str, reasons: list[str]) -> str:
-    """The kind of a header name, which may join several aliases."""
-    kinds = alias_kinds(name)
+def _field_end(text: str, start: int) -> int:
+    """End of a field's value: its line, or the next line when the label stands alone."""
+    line_end = _line_end(text, start)
+    if text[start:line_end].strip() or line_end == len(text):
+        return line_end
+    return _line_end(text, line_end + 1)
+
+
+def _line_end(text: str, start: int) -> int:
+    ends = [i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _resolve(kinds: tuple[str, ...], reasons: list[str]) -> str:
+    """The kind of a header that may join several names."""
     sections = [kind for kind in kinds if kind in SECTION_NAMES]
     if sections:
         if len(set(sections)) > 1 and "combined_header" not in reasons:
             reasons.append("combined_header")
         return sections[0]
-    for kind in (CONTINUATION, ADDENDUM, SIGNATURE):
+    for kind in (CONTINUATION, ADDENDUM, SIGNATURE, FIELD):
         if kind in kinds:
             return kind
-    return OTHER
+    return SIGNATURE if STAFF in kinds else OTHER
 
 
 def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[_Segment]:
@@ -157,7 +190,7 @@ def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[
     for segment in segments:
         if segment.kind == CONTINUATION:
             if result and result[-1].kind == "impression":
-                result[-1] = _Segment("impression", result[-1].start, segment.end)
+                result[-1] = _Segment("impression", result[-1].start, segment.end, result[-1].inline)
                 continue
             if "detached_recommendation" not in reasons:
                 reasons.append("detached_recommendation")

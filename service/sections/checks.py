@@ -1,0 +1,149 @@
+"""Checks of a sectioning against its report: the validator every answer must pass, and plausibility.
+
+`validate` is the contract of a sectioning, the same for an LLM answer (`task`) and for the rules:
+sections are verbatim, do not overlap, and none holds another section's header. `plausibility`
+looks for the ways a header-based split goes wrong on layouts the header grammar does not cover
+(each one rare in well-headered reports, measured in `benchmarks/RESULTS.md`):
+
+=============================  =====================================================================
+reason                         what was found
+=============================  =====================================================================
+``header_inside:<name>``       another section's header, in any case and position, followed by ":"
+``field_inside:<name>``        an administrative ``Label:`` (``fields``) in any case and position
+``findings_in_indication``     two indication sentences that read as findings (anatomy, no
+                               history cue), or one after the first while findings are missing
+``comparison_in_indication``   an indication sentence after the first that reads as a comparison,
+                               while the comparison is missing
+``long_comparison``            a comparison of findings sentences, or of more than 40 words
+``long_indication``            an indication over 25 words and twice as long as findings and
+                               impression together
+=============================  =====================================================================
+
+Reasons name a check and a section, never report text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+from typing import Final
+
+from service.sections.fields import ADMIN_WORDS, field_kind
+from service.sections.headers import ALIASES, SECTION_HEADER_GROUPS, SECTION_KINDS, find_headers
+from service.sections.result import SectionResult, Span
+from service.sections.units import split_units
+
+_FINDINGS_CUE: Final = re.compile(
+    r"(?i)\b(?:lungs?|heart|cardiac|cardiomediastinal|mediastin\w*|hil(?:ar|um|a)|pleural|pneumothorax|effusions?"
+    r"|osseous|bony|silhouette|opacit\w*|consolidation|atelecta\w*|vascular\w*|aort\w*|trachea|diaphragm\w*"
+    r"|costophrenic|granulomas?|nodules?|sternotomy|interstitial|cardiomegaly|edema|thoracic spine)\b"
+)
+_HISTORY_CUE: Final = re.compile(
+    r"(?i)\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain\w*|pain|cough"
+    r"|fever|short(?:ness)? of breath|sob|dyspnea|evaluat\w*|eval|r/o|rule out|assess\w*|pre-?op\w*|screen\w*"
+    r"|follow[- ]?up|trauma|fall|injur\w*|weakness|fatigue|hemoptysis|wheez\w*|chills|tb|ppd|positive|smok\w*"
+    r"|male|female|man|woman|patient|pt|for|question|concern|suspect\w*|\?)"
+)
+_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar\w*|prior|previous|earlier|old films?)\b")
+_PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
+_LABEL: Final = re.compile(r"(?<![\w'#/-])([A-Za-z][\w'#/-]*(?:[ \t]+[A-Za-z#][\w'#/-]*){0,3})[ \t]*:(?!//)")
+
+_DISTINCT: Final = frozenset(
+    alias for alias, kind in ALIASES.items()
+    if kind in SECTION_KINDS and (len(alias) >= 7 or " " in alias)
+    and alias not in {"PREVIOUS", "SUMMARY", "OPINION", "DETAILS", "RESULTS", "DIAGNOSIS", "DIAGNOSES"}
+)
+"""Section aliases distinctive enough to count as a header wherever they stand before a colon."""
+
+LONG_COMPARISON_WORDS: Final = 40
+LONG_INDICATION_WORDS: Final = 25
+
+
+def validate(text: str, result: SectionResult) -> str | None:
+    """The first reason the sectioning breaks the contract (verbatim, no overlap, no other
+    section's header inside a section), or None."""
+    for name, span in result.spans.items():
+        if (span is None) != (result.sections[name] is None):
+            return "not_verbatim"
+        if span is not None and text[span[0] : span[1]] != result.sections[name]:
+            return "not_verbatim"
+    return validate_spans(text, result.spans)
+
+
+def validate_spans(text: str, spans: dict[str, Span | None]) -> str | None:
+    """`validate` for spans alone: overlap, or another section's header inside a section."""
+    present = sorted((span, name) for name, span in spans.items() if span is not None)
+    for (earlier, _), (later, _) in zip(present, present[1:], strict=False):
+        if later[0] < earlier[1]:
+            return "overlap"
+    for span, name in present:
+        for hit in find_headers(text[span[0] : span[1]]):
+            if hit.group in SECTION_HEADER_GROUPS and any(k in SECTION_KINDS and k != name for k in hit.kinds):
+                return "contains_other_header"
+    return None
+
+
+def plausibility(text: str, result: SectionResult, inline: Collection[str] = ()) -> list[str]:
+    """Reasons (see the module docstring) why the sectioning looks wrong.
+
+    The checks of content (cue words, lengths) look only at sections whose end the layout leaves in
+    doubt: those whose header does not start a line (`inline`: "Reason: fever. No prior. Lungs are
+    clear.") and those that hold a paragraph break. A section on its own lines, headed at a line start,
+    is what its header says, whatever its words.
+    """
+    reasons: list[str] = []
+    sections = result.sections
+    doubtful = {name for name, value in sections.items() if value and (name in inline or _PARAGRAPH.search(value))}
+    for name, value in sections.items():
+        if not value or ":" not in value:
+            continue
+        labels = [" ".join(m.group(1).upper().split()) for m in _LABEL.finditer(value)]
+        if any(_is_header_of_other(label, name) for label in labels):
+            reasons.append(f"header_inside:{name}")
+        if any(_is_field(label) for label in labels):
+            reasons.append(f"field_inside:{name}")
+    indication = sections["indication"] if "indication" in doubtful else None
+    comparison = sections["comparison"]
+    if "comparison" not in doubtful:
+        comparison = None
+    if indication:
+        units = _units(indication)
+        findings_like = [i for i, unit in enumerate(units) if _FINDINGS_CUE.search(unit) and not _HISTORY_CUE.search(unit)]
+        if len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like)):
+            reasons.append("findings_in_indication")
+        if not sections["comparison"] and any(
+            _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit) for unit in units[1:]
+        ):
+            reasons.append("comparison_in_indication")
+        words = len(indication.split())
+        others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
+        if words > LONG_INDICATION_WORDS and words > 2 * others:
+            reasons.append("long_indication")
+    if comparison and (
+        len(comparison.split()) > LONG_COMPARISON_WORDS
+        or any(_FINDINGS_CUE.search(u) and not _COMPARISON_CUE.search(u) for u in _units(comparison))
+    ):
+        reasons.append("long_comparison")
+    return reasons
+
+
+def _units(value: str) -> list[str]:
+    return [value[u.start : u.end] for u in split_units(value)]
+
+
+@lru_cache(maxsize=4096)
+def _is_header_of_other(label: str, name: str) -> bool:
+    for size in range(min(4, len(label.split())), 0, -1):
+        tail = " ".join(label.split()[-size:])
+        if tail in _DISTINCT:
+            return ALIASES[tail] != name
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _is_field(label: str) -> bool:
+    words = label.lower().split()
+    return any(field_kind(" ".join(words[-size:])) is not None for size in range(len(words), 0, -1)) and (
+        words[-1] in ADMIN_WORDS
+    )
