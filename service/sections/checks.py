@@ -25,12 +25,19 @@ Reasons name a check and a section, never report text.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Final
 
 from service.sections.fields import ADMIN_WORDS, field_kind
-from service.sections.headers import ALIASES, SECTION_HEADER_GROUPS, SECTION_KINDS, find_headers
+from service.sections.headers import (
+    ALIASES,
+    SECTION_HEADER_GROUPS,
+    SECTION_KINDS,
+    normal_spelling,
+    find_headers,
+    name_kinds,
+)
 from service.sections.result import SectionResult, Span
 from service.sections.units import split_units
 
@@ -60,26 +67,30 @@ LONG_COMPARISON_WORDS: Final = 40
 LONG_INDICATION_WORDS: Final = 25
 
 
-def validate(text: str, result: SectionResult) -> str | None:
+def validate(text: str, result: SectionResult, hits: Sequence[Hit] | None = None) -> str | None:
     """The first reason the sectioning breaks the contract (verbatim, no overlap, no other
-    section's header inside a section), or None."""
+    section's header inside a section), or None. `hits`: `find_headers(text)`, when known."""
     for name, span in result.spans.items():
         if (span is None) != (result.sections[name] is None):
             return "not_verbatim"
         if span is not None and text[span[0] : span[1]] != result.sections[name]:
             return "not_verbatim"
-    return validate_spans(text, result.spans)
+    return validate_spans(text, result.spans, hits)
 
 
-def validate_spans(text: str, spans: dict[str, Span | None]) -> str | None:
+def validate_spans(text: str, spans: dict[str, Span | None], hits: Sequence[Hit] | None = None) -> str | None:
     """`validate` for spans alone: overlap, or another section's header inside a section."""
     present = sorted((span, name) for name, span in spans.items() if span is not None)
     for (earlier, _), (later, _) in zip(present, present[1:], strict=False):
         if later[0] < earlier[1]:
             return "overlap"
-    for span, name in present:
-        for hit in find_headers(text[span[0] : span[1]]):
-            if hit.group in SECTION_HEADER_GROUPS and any(k in SECTION_KINDS and k != name for k in hit.kinds):
+    if not present:
+        return None
+    for hit in find_headers(text) if hits is None else hits:
+        if hit.group not in SECTION_HEADER_GROUPS:
+            continue
+        for (start, end), name in present:
+            if start <= hit.start < end and any(k in SECTION_KINDS and k != name for k in hit.kinds):
                 return "contains_other_header"
     return None
 
@@ -98,10 +109,10 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     for name, value in sections.items():
         if not value or ":" not in value:
             continue
-        labels = [" ".join(m.group(1).upper().split()) for m in _LABEL.finditer(value)]
+        labels = [" ".join(m.group(1).split()) for m in _LABEL.finditer(value)]
         if any(_is_header_of_other(label, name) for label in labels):
             reasons.append(f"header_inside:{name}")
-        if any(_is_field(label) for label in labels):
+        if any(_is_field(label.upper()) for label in labels):
             reasons.append(f"field_inside:{name}")
     indication = sections["indication"] if "indication" in doubtful else None
     comparison = sections["comparison"]
@@ -134,10 +145,15 @@ def _units(value: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _is_header_of_other(label: str, name: str) -> bool:
-    for size in range(min(4, len(label.split())), 0, -1):
-        tail = " ".join(label.split()[-size:])
-        if tail in _DISTINCT:
-            return ALIASES[tail] != name
+    """A tail of the label names another section: a distinctive alias, a capitalised one, or any alias
+    that is the whole label (it follows punctuation or a line start)."""
+    words = label.split()
+    for size in range(len(words), 0, -1):
+        tail = " ".join(words[-size:])
+        kinds = name_kinds(tail)
+        upper = normal_spelling(tail.upper())
+        if kinds and (size == len(words) or upper in _DISTINCT or tail[0].isupper()):
+            return any(kind in SECTION_KINDS and kind != name for kind in kinds)
     return False
 
 

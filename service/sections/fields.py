@@ -56,17 +56,36 @@ _LINKS: Final = frozenset({"to", "by", "of", "no", "#", "other", "copy", "cc"})
 """Words that may join a label but cannot make one alone."""
 # fmt: on
 
+HEAD_WORDS: Final = frozenset({
+    "date", "time", "dt", "status", "code", "codes", "number", "num", "no", "nbr", "#", "id", "loc",
+    "location", "phys", "physician", "provider", "modifier", "modifiers", "priority", "type",
+})
+"""Last words that make a short label a field whatever its other words ("Exm Date", "Img Loc")."""
+
+CODE_WORDS: Final = frozenset({"cpt", "icd", "icd-9", "icd-10", "mrn", "dob", "accession", "snomed", "loinc",
+                               "hcpcs", "csn", "fin", "ssn"})
+"""Labels so specific that they are fields even after a word ("... Detailed)  CPT:71020")."""
+
 _SPLIT_RE: Final = re.compile(r"[ \t/]+")
 
 
+def is_code_label(label: str) -> bool:
+    return label.lower().strip(" .") in CODE_WORDS
+
+
 @lru_cache(maxsize=8192)
-def field_kind(label: str) -> str | None:
-    """``FIELD`` or ``STAFF`` when every word of the label is administrative, else None."""
+def field_kind(label: str, lenient: bool = False) -> str | None:
+    """``FIELD`` or ``STAFF`` when every word of the label is administrative, else None.
+
+    `lenient` (a label at a line start or after punctuation): a label of up to three words that ends
+    in a head word (``HEAD_WORDS``: date, status, code, ...) is a field too.
+    """
     words = [w for w in _SPLIT_RE.split(label.lower().strip(" .")) if w]
     if not words or len(words) > 5:
         return None
-    if not all(w in ADMIN_WORDS or w.rstrip(".") in ADMIN_WORDS for w in words):
-        return None
-    if all(w in _LINKS for w in words):
+    if all(w in ADMIN_WORDS or w.rstrip(".") in ADMIN_WORDS for w in words):
+        if all(w in _LINKS for w in words):
+            return None
+    elif not (lenient and len(words) <= 3 and words[-1] in HEAD_WORDS):
         return None
     return STAFF if any(w in STAFF_WORDS for w in words) else FIELD

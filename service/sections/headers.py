@@ -51,7 +51,7 @@ import string
 from functools import lru_cache
 from typing import Final, NamedTuple, TypeAlias
 
-from service.sections.fields import ADMIN_WORDS, field_kind
+from service.sections.fields import ADMIN_WORDS, field_kind, is_code_label
 
 OTHER: Final = "other"
 CONTINUATION: Final = "continuation"
@@ -246,15 +246,13 @@ class Hit(NamedTuple):
 SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
 
 _TOKEN: Final = r"[A-Za-z#][\w'#&/()\-]*"
-_CANDIDATE_RE: Final = re.compile(
-    rf"(?<![\w'#&/()\-])(?P<label>{_TOKEN}(?:[ \t]+{_TOKEN}){{0,5}})"
-    r"(?P<mark>[ \t]*:(?!//)|[ \t]+[-\u2013\u2014]+(?=[ \t\r\n]|\Z))"
-)
-_BARE_RE: Final = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?$", re.MULTILINE)
-_SIG_RE: Final = re.compile(
-    r"(?:^|(?<=[\r\n])|(?<=[.!?,;])[\"')\]]?)[ \t]*(?P<sig>" + _alternation(_SIGNATURE_PHRASES) + r"\b|/es/)",
-    re.IGNORECASE,
-)
+_MARK_RE: Final = re.compile(r"[:\u2013\u2014-]")
+_RUN_RE: Final = re.compile(rf"(?<![\w'#&/()\-]){_TOKEN}(?:[ \t]+{_TOKEN}){{0,5}}$")
+_MAX_RUN_CHARS: Final = 90
+_BARE_RE: Final = re.compile(r"\n[ \t]*(?P<label>[A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?(?=\n|\Z)")
+_SIG_HINTS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
+                     "interpreted", "reported by", "/es/", "attestation")
+_SIG_RE: Final = re.compile(_alternation(_SIGNATURE_PHRASES) + r"\b|/es/", re.IGNORECASE)
 _WORD_RE: Final = re.compile(r"\S+")
 _JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
 _PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
@@ -264,17 +262,46 @@ _LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", 
 def find_headers(text: str) -> list[Hit]:
     """Every header, field label, signature and unknown capitalised label, in text order."""
     hits: list[Hit] = []
-    for match in _CANDIDATE_RE.finditer(text):
-        hit = _classify_run(text, match.start("label"), match.end("label"), match.end(), match.group("mark"))
-        if hit is not None:
-            hits.append(hit)
-    for match in _BARE_RE.finditer(text):
+    for mark in _MARK_RE.finditer(text):
+        at = mark.start()
+        if text[at] == ":":
+            if text.startswith("//", at + 1):
+                continue
+            end = at
+            while end > 0 and text[end - 1] in " \t":
+                end -= 1
+        else:  # a dash between blanks, or before the end of the line
+            if at == 0 or text[at - 1] not in " \t" or (at + 1 < len(text) and text[at + 1] not in " \t\r\n-"):
+                continue
+            end = at - 1
+            while end > 0 and text[end - 1] in " \t":
+                end -= 1
+            while at + 1 < len(text) and text[at + 1] in "-\u2013\u2014":
+                at += 1
+        run = _RUN_RE.search(text, max(0, end - _MAX_RUN_CHARS), end)
+        if run is not None:
+            hit = _classify_run(text, run.start(), end, at + 1, text[end : at + 1])
+            if hit is not None:
+                hits.append(hit)
+    if "\n" in text:
+        bare = [*(_BARE_RE.finditer(text)), _BARE_RE.match("\n" + text[:42])]
+    else:
+        bare = [_BARE_RE.match("\n" + text)] if len(text) <= 42 else []
+    for match in bare:
+        if match is None:
+            continue
         kinds = name_kinds(match.group("label"))
         if kinds:
-            hits.append(Hit("line", match.group("label"), match.start("label"), match.end("label"), kinds))
-    for match in _SIG_RE.finditer(text):
-        group = "sig" if _context(text, match.start("sig")) == "line" else "isig"
-        hits.append(Hit(group, match.group("sig"), match.start("sig"), match.end("sig"), (SIGNATURE,)))
+            shift = -1 if match.string is not text else 0
+            start, end = match.start("label") + shift, match.end("label") + shift
+            hits.append(Hit("line", match.group("label"), start, end, kinds))
+    lower = text.lower()
+    if any(hint in lower for hint in _SIG_HINTS):
+        for match in _SIG_RE.finditer(text):
+            context = _context(text, match.start())
+            if context != "word" and (match.start() == 0 or not text[match.start() - 1].isalnum()):
+                group = "sig" if context == "line" else "isig"
+                hits.append(Hit(group, match.group(), match.start(), match.end(), (SIGNATURE,)))
     if len(hits) < 2:
         return hits
     hits.sort(key=lambda hit: (hit.start, -hit.end))
@@ -293,10 +320,13 @@ def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -
     for i, (tail_start, _) in enumerate(words):
         context = first_context if i == 0 else "word"
         name = text[tail_start:end]
-        group = _accept(name, context, colon, len(words) - i)
-        if group is not None:
-            kind_group, kinds = group
-            return Hit(kind_group, name, tail_start, header_end, kinds)
+        if context == "word":
+            prev_lower = _is_lowerish(text[words[i - 1][0] : words[i - 1][1]] if i else _prev_token(text, start))
+        else:
+            prev_lower = False
+        accepted = _accept(name, context, colon, len(words) - i, prev_lower)
+        if accepted is not None:
+            return Hit(accepted[0], name, tail_start, header_end, accepted[1])
     if colon and first_context in ("line", "clause") and len(text[start:end]) <= 40:
         label = text[start:end]
         if label.isupper():
@@ -304,37 +334,62 @@ def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -
     return None
 
 
-def _accept(name: str, context: str, colon: bool, n_words: int) -> tuple[str, tuple[str, ...]] | None:
-    """(group, kinds) when `name` is a header in this context, else None."""
+@lru_cache(maxsize=16384)
+def _accept(name: str, context: str, colon: bool, n_words: int,
+            prev_lower: bool) -> tuple[str, tuple[str, ...]] | None:
+    """(group, kinds) when `name` is a header in this context, else None. `prev_lower`: the word
+    before is in lower case (a capital there starts a header, not a sentence)."""
     case = _case(name)
     kinds = name_kinds(name)
     if kinds:
-        normal = _normal(name)
+        normal = normal_spelling(_normal(name))
         if context == "line":
             return "line", kinds
         if context in ("sentence", "clause", "colon"):
-            if not colon and context != "sentence":
-                return None
-            if case == "lower" and (normal in _GENERIC or not colon):
+            if not colon and (context != "sentence" or case == "lower"):
                 return None
             return "inline", kinds
-        if not colon or case not in ("upper", "title") or normal in _GENERIC:
+        if not colon:
             return None
-        if case == "title" and normal not in _AFTER_WORD_TITLE and _normal_spelling(normal) not in _AFTER_WORD_TITLE:
+        if case == "lower":
+            return ("upper", kinds) if " " in normal and normal not in _GENERIC else None
+        if case not in ("upper", "title"):
             return None
-        return "upper", kinds
+        if prev_lower or normal in _AFTER_WORD_TITLE or (case == "upper" and normal not in _GENERIC):
+            return "upper", kinds
+        return None
     if not colon:
         return None
-    field = field_kind(name)
+    field = field_kind(name, lenient=context != "word")
     if field is not None:
-        if context == "word" and (n_words < 2 or case not in ("upper", "title")):
+        if context == "word" and (case not in ("upper", "title") or (n_words < 2 and not is_code_label(name))):
             return None
         return ("inline" if context != "line" else "line"), (field,)
     if context in ("line", "sentence", "clause") and case in ("upper", "title"):
-        kind = _grammar_kind(name)
+        kind = _grammar_kind(name, context == "line")
         if kind is not None:
             return ("line" if context == "line" else "inline"), (kind,)
     return None
+
+
+_PLACEHOLDER_RE: Final = re.compile(r"X{3,}\W*$|\*\*\]\W*$|_{2,}\W*$")
+"""A de-identification placeholder ends the word before ("XXXX", "[**Date**]", "___"): a value, not a label."""
+
+
+def _prev_token(text: str, start: int) -> str:
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    j = i
+    while j > 0 and not text[j - 1].isspace():
+        j -= 1
+    return text[j:i]
+
+
+def _is_lowerish(token: str) -> bool:
+    """A word in lower case, or one that ends a phrase in lower case ("test", "x-ray", "5")."""
+    letters = [c for c in token if c.isalpha()]
+    return not letters or letters[-1].islower() or _PLACEHOLDER_RE.search(token) is not None
 
 
 def _context(text: str, start: int) -> str:
@@ -355,6 +410,7 @@ def _context(text: str, start: int) -> str:
     return "colon" if char == ":" else "clause"
 
 
+@lru_cache(maxsize=16384)
 def _case(name: str) -> str:
     """Case of a name: "upper", "title" (each word capitalised, none in capitals), "first" (only the first letter
     capitalised), "lower", or "mixed"."""
@@ -377,7 +433,7 @@ def _normal(name: str) -> str:
     return " ".join(_PLURAL_RE.sub("", name).upper().split())
 
 
-def _normal_spelling(normal: str) -> str:
+def normal_spelling(normal: str) -> str:
     return " ".join(word if word in _KNOWN_WORDS else MISSPELLINGS.get(word, word) for word in normal.split())
 
 
@@ -386,7 +442,7 @@ def name_kinds(name: str) -> tuple[str, ...]:
     """Kinds of the aliases joined in a header name ("FINDINGS/IMPRESSION"), or () if it is none."""
     kinds = []
     for part in _JOIN_RE.split(name):
-        normal = _normal_spelling(_normal(part))
+        normal = normal_spelling(_normal(part))
         kind = ALIASES.get(normal)
         if kind is None:
             return ()
@@ -398,12 +454,13 @@ alias_kinds = name_kinds
 
 
 @lru_cache(maxsize=8192)
-def _grammar_kind(name: str) -> str | None:
-    """A section kind by the label grammar: a section noun last, or an alias qualified by for/of."""
-    words = _normal_spelling(_normal(name)).split()
+def _grammar_kind(name: str, line_start: bool) -> str | None:
+    """A section kind by the label grammar: a section noun last (at a line start only), or an alias
+    qualified by for/of."""
+    words = normal_spelling(_normal(name)).split()
     if not 1 < len(words) <= 6:
         return None
-    if len(words) <= 4 and words[-1] in _HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
+    if line_start and len(words) <= 4 and words[-1] in _HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
         return _HEAD_NOUNS[words[-1]]
     for i, word in enumerate(words[1:], start=1):
         if word in ("FOR", "OF"):

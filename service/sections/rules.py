@@ -48,6 +48,7 @@ exam title line before the first header. Reasons never contain report text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -60,6 +61,7 @@ from service.sections.headers import (
     OTHER,
     SIGNATURE,
     SUBHEADINGS,
+    Hit,
     find_headers,
 )
 from service.sections.result import SECTION_NAMES, SectionResult, Span
@@ -104,7 +106,8 @@ class RulesSectioner:
     """Split reports at known headers; see the module docstring for the rules."""
 
     def split(self, text: str) -> SectionResult:
-        segments, first_header, reasons = _scan(text)
+        hits = find_headers(text)
+        segments, first_header, reasons = _scan(text, hits)
         segments = _attach_continuations(segments, reasons)
         by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
         for index, segment in enumerate(segments):
@@ -123,21 +126,21 @@ class RulesSectioner:
         if not _is_title(text[:first_header]):
             reasons.append("preamble_text")
 
-        if any(s.kind == ORPHAN and text[s.start : s.end].strip() for s in segments):
+        if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
             reasons.append("text_after_field")
         result = SectionResult.from_spans(text, spans, 1.0)
-        if (problem := validate(text, result)) is not None:
+        if (problem := validate(text, result, hits)) is not None:
             reasons.append(problem)
         reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
         penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
         return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
 
 
-def _scan(text: str) -> tuple[list[_Segment], int, list[str]]:
+def _scan(text: str, hits: list[Hit]) -> tuple[list[_Segment], int, list[str]]:
     """Segments in text order, the offset of the first header, and reasons so far."""
     bounds: list[tuple[int, int, str, bool]] = []
     reasons: list[str] = []
-    for hit in find_headers(text):
+    for hit in hits:
         if hit.group == "label":
             in_section = bool(bounds) and bounds[-1][2] in SECTION_NAMES
             label = " ".join(hit.name.split())
@@ -212,13 +215,26 @@ def _section_span(text: str, segments: list[_Segment], indices: list[int]) -> Sp
 
 
 def _strip(text: str, start: int, end: int) -> Span | None:
-    """(start, end) without surrounding whitespace, or None when nothing is left."""
+    """(start, end) without surrounding whitespace (and the commas of a flattened line break), or None
+    when nothing is left."""
     chunk = text[start:end]
-    left = chunk.lstrip()
+    left = chunk.lstrip(_BLANK)
     if not left:
         return None
     start += len(chunk) - len(left)
-    return start, start + len(left.rstrip())
+    return start, start + len(left.rstrip(_BLANK))
+
+
+_BLANK: Final = " \t\r\n\f\v,;"
+
+
+def _is_prose(chunk: str) -> bool:
+    """Four words or more that are not an exam title: text that some section may have lost."""
+    return len(_WORDS_RE.findall(chunk)) >= _MIN_PROSE_WORDS and not _is_title(chunk)
+
+
+_WORDS_RE: Final = re.compile(r"[A-Za-z]{2,}")
+_MIN_PROSE_WORDS: Final = 4
 
 
 def _is_title(preamble: str) -> bool:
