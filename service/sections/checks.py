@@ -12,8 +12,9 @@ reason                         what was found
 ``field_inside:<name>``        an administrative ``Label:`` (``fields``) in any case and position
 ``findings_in_indication``     two indication sentences that read as findings (anatomy, no
                                history cue), or one after the first while findings are missing
-``comparison_in_indication``   an indication sentence after the first that reads as a comparison,
-                               while the comparison is missing
+``comparison_in_indication``   while the comparison is missing, an indication sentence says
+                               "comparison" / "compared" / "no prior", or one after the first
+                               reads as a comparison
 ``long_comparison``            a comparison of findings sentences, or of more than 40 words
 ``long_indication``            an indication over 25 words and twice as long as findings and
                                impression together
@@ -53,6 +54,7 @@ _HISTORY_CUE: Final = re.compile(
     r"|male|female|man|woman|patient|pt|for|question|concern|suspect\w*|\?)"
 )
 _COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar\w*|prior|previous|earlier|old films?)\b")
+_STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available)\b")
 _PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
 _LABEL: Final = re.compile(r"(?<![\w'#/-])([A-Za-z][\w'#/-]*(?:[ \t]+[A-Za-z#][\w'#/-]*){0,3})[ \t]*:(?!//)")
 
@@ -99,13 +101,12 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     """Reasons (see the module docstring) why the sectioning looks wrong.
 
     The checks of content (cue words, lengths) look only at sections whose end the layout leaves in
-    doubt: those whose header does not start a line (`inline`: "Reason: fever. No prior. Lungs are
-    clear.") and those that hold a paragraph break. A section on its own lines, headed at a line start,
-    is what its header says, whatever its words.
+    doubt (`doubtful`): a section that is not on lines of its own ("Reason: fever. No prior. Lungs
+    are clear. IMPRESSION: ...") or that holds a paragraph break. A section on lines of its own,
+    headed at a line start, is what its header says, whatever its words.
     """
     reasons: list[str] = []
     sections = result.sections
-    doubtful = {name for name, value in sections.items() if value and (name in inline or _PARAGRAPH.search(value))}
     for name, value in sections.items():
         if not value or ":" not in value:
             continue
@@ -114,17 +115,17 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
             reasons.append(f"header_inside:{name}")
         if any(_is_field(label.upper()) for label in labels):
             reasons.append(f"field_inside:{name}")
+    doubtful = doubtful_sections(text, result, inline)
     indication = sections["indication"] if "indication" in doubtful else None
-    comparison = sections["comparison"]
-    if "comparison" not in doubtful:
-        comparison = None
+    comparison = sections["comparison"] if "comparison" in doubtful else None
     if indication:
         units = _units(indication)
         findings_like = [i for i, unit in enumerate(units) if _FINDINGS_CUE.search(unit) and not _HISTORY_CUE.search(unit)]
         if len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like)):
             reasons.append("findings_in_indication")
         if not sections["comparison"] and any(
-            _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit) for unit in units[1:]
+            _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit))
+            for i, unit in enumerate(units)
         ):
             reasons.append("comparison_in_indication")
         words = len(indication.split())
@@ -137,6 +138,26 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     ):
         reasons.append("long_comparison")
     return reasons
+
+
+def doubtful_sections(text: str, result: SectionResult, inline: Collection[str] = ()) -> set[str]:
+    """Sections headed inside a line (`inline`), ending inside a line, or holding a paragraph break."""
+    doubtful = set()
+    for name, span in result.spans.items():
+        if span is None:
+            continue
+        rest = text[span[1] : text.find("\n", span[1]) if "\n" in text[span[1] :] else len(text)]
+        if name in inline or rest.strip(" \t\r,;") or _PARAGRAPH.search(text, span[0], span[1]):
+            doubtful.add(name)
+    return doubtful
+
+
+def has_header_label(chunk: str) -> bool:
+    """A section's header, in any case, followed by ":" somewhere in text that belongs to no section."""
+    return ":" in chunk and any(
+        name_kinds(" ".join(m.group(1).split()[-size:])) for m in _LABEL.finditer(chunk)
+        for size in range(1, len(m.group(1).split()) + 1)
+    )
 
 
 def _units(value: str) -> list[str]:

@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from service.sections.checks import plausibility, validate
+from service.sections.checks import has_header_label, plausibility, validate
 from service.sections.fields import FIELD, STAFF
 from service.sections.headers import (
     ADDENDUM,
@@ -123,7 +123,7 @@ class RulesSectioner:
             spans[name] = _section_span(text, segments, indices)
         if not by_name["findings"] and not by_name["impression"]:
             reasons.append("no_findings_or_impression")
-        if not _is_title(text[:first_header]):
+        if not _is_title(text[:first_header]) or has_header_label(text[:first_header]):
             reasons.append("preamble_text")
 
         if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
