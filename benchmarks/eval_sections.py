@@ -150,24 +150,33 @@ def _case(header: str, rng: random.Random) -> str:
     return rng.choice((header, header.title(), header.lower()))
 
 
-def _multiline(gold: Gold, title: str, rng: random.Random) -> str:
-    """A report on several lines (title, headers on their own line or inline), to be flattened."""
+def _multiline(gold: Gold, title: str, rng: random.Random, any_case: bool = False) -> str:
+    """A report on several lines (title, headers on their own line or inline), to be flattened.
+    Headers are capitalised (Title or UPPER case), or in any case with `any_case`."""
     parts = [title.strip()] if title.strip() and rng.random() < 0.5 else []
     for name in _present(gold):
-        header = _case(rng.choice((CLASSIC[name], *ALIASES[name][:3])), rng)
+        header = rng.choice((CLASSIC[name], *ALIASES[name][:3]))
+        header = _case(header, rng) if any_case else rng.choice((header, header.title()))
         parts.append(f"{header}:\n{gold[name]}" if rng.random() < 0.5 else f"{header}: {gold[name]}")
     return "\n\n".join(parts)
 
 
 def flat_comma(gold: Gold, title: str, rng: random.Random) -> str:
-    """Every line break (runs of them too) became ", " or "," as in exports that flatten lines."""
+    """Every line break (runs of them too) became ", " or "," as in exports that flatten lines;
+    headers in any case."""
     separator = rng.choice((", ", ","))
-    return separator.join(line for line in _multiline(gold, title, rng).splitlines() if line.strip())
+    return separator.join(line for line in _multiline(gold, title, rng, any_case=True).splitlines() if line.strip())
 
 
 def flat_space(gold: Gold, title: str, rng: random.Random) -> str:
     """Every line break became a space."""
     return " ".join(line for line in _multiline(gold, title, rng).splitlines() if line.strip())
+
+
+def flat_space_any_case(gold: Gold, title: str, rng: random.Random) -> str:
+    """`flat_space` with a third of the headers in lower case: "... PM indication: ..." after a word
+    is no header by the grammar (it reads as prose), so these reports must come out unsure."""
+    return " ".join(line for line in _multiline(gold, title, rng, any_case=True).splitlines() if line.strip())
 
 
 AFTER_WORD = {
@@ -252,14 +261,15 @@ LAYOUTS: dict[str, Layout] = {
     "run_on_line": run_on,
     "flat_comma": flat_comma,
     "flat_space": flat_space,
+    "flat_space_any_case": flat_space_any_case,
     "inline_after_words": after_words,
     "vista": vista,
     "sentence_labels": sentence_labels,
     "sentence_partial": sentence_partial,
     HEADERLESS: headerless,
 }
-PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial"})
-"""Layouts where some sections have no header: not in the headered overall."""
+PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial", "flat_space_any_case"})
+"""Layouts where some sections have no header the grammar accepts: not in the headered overall."""
 
 MTS_HEADER = re.compile(r"(?:^|(?<=,))[ \t]*([A-Z][A-Z0-9 /&()#'-]{0,60}?)[ \t]*:")
 """An explicit ALL-CAPS header of an mtsamples note: at the start or after a (flattened) line break."""

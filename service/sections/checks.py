@@ -13,8 +13,9 @@ reason                         what was found
 ``findings_in_indication``     two indication sentences that read as findings (anatomy, no
                                history cue), or one after the first while findings are missing
 ``comparison_in_indication``   while the comparison is missing, an indication sentence says
-                               "comparison" / "compared" / "no prior", or one after the first
-                               reads as a comparison
+                               "comparison" / "compared" / "no prior" / "dated", one after the
+                               first reads as a comparison, or the indication ends in "None" or
+                               a date
 ``long_comparison``            a comparison of findings sentences, or of more than 40 words
 ``long_indication``            an indication over 25 words and twice as long as findings and
                                impression together
@@ -54,7 +55,13 @@ _HISTORY_CUE: Final = re.compile(
     r"|male|female|man|woman|patient|pt|for|question|concern|suspect\w*|\?)"
 )
 _COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar\w*|prior|previous|earlier|old films?)\b")
-_STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available)\b")
+_PLACEHOLDER: Final = r"(?:X{3,}|\[\*\*[^*\]]*\*\*\]|<date>|_{3,})"
+_COMPARISON_TAIL: Final = re.compile(
+    rf"(?i)(?:\bnone|\b\d{{1,4}}[/-]\d{{1,2}}(?:[/-]\d{{2,4}})?|{_PLACEHOLDER},[ \t]*(?:{_PLACEHOLDER}|\d{{4}}))\W*$"
+)
+"""An indication that ends in "None" or a date (also a de-identified one, "XXXX, XXXX") has
+swallowed an unlabelled comparison."""
+_STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available|dated)\b")
 _PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
 _LABEL: Final = re.compile(r"(?<![\w'#/-])([A-Za-z][\w'#/-]*(?:[ \t]+[A-Za-z#][\w'#/-]*){0,3})[ \t]*:(?!//)")
 
@@ -123,10 +130,10 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
         findings_like = [i for i, unit in enumerate(units) if _FINDINGS_CUE.search(unit) and not _HISTORY_CUE.search(unit)]
         if len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like)):
             reasons.append("findings_in_indication")
-        if not sections["comparison"] and any(
+        if not sections["comparison"] and (_COMPARISON_TAIL.search(indication) or any(
             _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit))
             for i, unit in enumerate(units)
-        ):
+        )):
             reasons.append("comparison_in_indication")
         words = len(indication.split())
         others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
@@ -166,14 +173,14 @@ def _units(value: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _is_header_of_other(label: str, name: str) -> bool:
-    """A tail of the label names another section: a distinctive alias, a capitalised one, or any alias
-    that is the whole label (it follows punctuation or a line start)."""
+    """A tail of the label names another section: a distinctive alias, a capitalised one, a single
+    word ("... breathing prior: ..."), or any alias that is the whole label."""
     words = label.split()
     for size in range(len(words), 0, -1):
         tail = " ".join(words[-size:])
         kinds = name_kinds(tail)
         upper = normal_spelling(tail.upper())
-        if kinds and (size == len(words) or upper in _DISTINCT or tail[0].isupper()):
+        if kinds and (size == len(words) or upper in _DISTINCT or tail[0].isupper() or size == 1):
             return any(kind in SECTION_KINDS and kind != name for kind in kinds)
     return False
 

@@ -134,6 +134,13 @@ _GENERIC: Final = frozenset({
 """Aliases that also end ordinary phrases ("see prior report:"): not a header after a word,
 and in lower case not after a comma or full stop either."""
 
+_SHORT_LABELS: Final = frozenset({
+    "PRIOR", "PRIORS", "PREVIOUS", "IMP", "IMPR", "IMPRESS", "COMP", "COMPS", "COMPAR", "HX", "HPI", "IND",
+    "INDIC", "HIST", "FIND", "FINDS", "FINDING", "FNDGS", "REASON", "CONCL",
+})
+"""Short and generic labels of the four sections that, capitalised and before ":", head a section even
+after a capitalised word ("Dyspnea Prior: None", "SOB Imp: Normal")."""
+
 _AFTER_WORD_TITLE: Final = frozenset({
     "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS", "CLINICAL HISTORY",
     "REASON FOR EXAM", "REASON FOR EXAMINATION", "REASON FOR STUDY", "CLINICAL INFORMATION",
@@ -355,7 +362,9 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
             return ("upper", kinds) if " " in normal and normal not in _GENERIC else None
         if case not in ("upper", "title"):
             return None
-        if prev_lower or normal in _AFTER_WORD_TITLE or (case == "upper" and normal not in _GENERIC):
+        if prev_lower or normal in _AFTER_WORD_TITLE or normal in _SHORT_LABELS or (
+            normal not in _GENERIC and (case == "upper" or " " in normal)
+        ):
             return "upper", kinds
         return None
     if not colon:
@@ -389,7 +398,7 @@ def _prev_token(text: str, start: int) -> str:
 def _is_lowerish(token: str) -> bool:
     """A word in lower case, or one that ends a phrase in lower case ("test", "x-ray", "5")."""
     letters = [c for c in token if c.isalpha()]
-    return not letters or letters[-1].islower() or _PLACEHOLDER_RE.search(token) is not None
+    return not letters or letters[0].islower() or _PLACEHOLDER_RE.search(token) is not None
 
 
 def _context(text: str, start: int) -> str:

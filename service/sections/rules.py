@@ -91,6 +91,8 @@ ORPHAN: Final = "orphan"
 
 _MAX_TITLE_LINES: Final = 3
 _MAX_TITLE_CHARS: Final = 160
+_MAX_TITLE_SENTENCES: Final = 2
+_SENTENCE_RE: Final = re.compile(r"[A-Za-z]{2}[.!?](?=\s+[A-Z])")
 
 @dataclass(frozen=True)
 class _Segment:
@@ -240,7 +242,7 @@ _MIN_PROSE_WORDS: Final = 4
 def _is_title(preamble: str) -> bool:
     """True when the text before the first header is empty or an exam title."""
     lines = [line for line in preamble.splitlines() if line.strip()]
-    if len(lines) > _MAX_TITLE_LINES:
+    if len(lines) > _MAX_TITLE_LINES or len(_SENTENCE_RE.findall(preamble)) > _MAX_TITLE_SENTENCES:
         return False
     return all(len(line) <= _MAX_TITLE_CHARS and EXAM_TITLE_RE.search(line) for line in lines)
 
