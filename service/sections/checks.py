@@ -36,9 +36,10 @@ from service.sections.headers import (
     ALIASES,
     SECTION_HEADER_GROUPS,
     SECTION_KINDS,
-    normal_spelling,
+    Hit,
     find_headers,
     name_kinds,
+    normal_spelling,
 )
 from service.sections.result import SectionResult, Span
 from service.sections.units import split_units
@@ -157,6 +158,24 @@ def doubtful_sections(text: str, result: SectionResult, inline: Collection[str] 
         if name in inline or rest.strip(" \t\r,;") or _PARAGRAPH.search(text, span[0], span[1]):
             doubtful.add(name)
     return doubtful
+
+
+def lenient_hits(text: str, result: SectionResult, hits: Sequence[Hit]) -> list[Hit]:
+    """Headers of other sections that the checks see inside sections, or before the first header:
+    a section alias, in any case and after any word, followed by ":"."""
+    first = min((hit.start for hit in hits), default=len(text))
+    regions = [(0, first, "")] + [(span[0], span[1], name) for name, span in result.spans.items() if span]
+    found = []
+    for start, end, name in regions:
+        for match in _LABEL.finditer(text, start, end):
+            words = list(re.finditer(r"\S+", match.group(1)))
+            for word in words:
+                tail = match.group(1)[word.start() :]
+                kinds = name_kinds(" ".join(tail.split()))
+                if kinds and any(kind in SECTION_KINDS and kind != name for kind in kinds):
+                    found.append(Hit("inline", tail, match.start(1) + word.start(), match.end(), kinds))
+                    break
+    return found
 
 
 def has_header_label(chunk: str) -> bool:

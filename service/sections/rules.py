@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from service.sections.checks import has_header_label, plausibility, validate
+from service.sections.checks import has_header_label, lenient_hits, plausibility, validate
 from service.sections.fields import FIELD, STAFF
 from service.sections.headers import (
     ADDENDUM,
@@ -84,7 +84,9 @@ PENALTIES: Final[dict[str, float]] = {
     "long_comparison": 0.3,
     "long_indication": 0.2,
     "text_after_field": 0.2,
+    "lenient_header": 0.05,
 }
+_LENIENT_REASONS: Final = ("header_inside", "preamble_text")
 
 ORPHAN: Final = "orphan"
 """Text after a field line, before the next header: it belongs to no section."""
@@ -109,33 +111,50 @@ class RulesSectioner:
 
     def split(self, text: str) -> SectionResult:
         hits = find_headers(text)
-        segments, first_header, reasons = _scan(text, hits)
-        segments = _attach_continuations(segments, reasons)
-        by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
-        for index, segment in enumerate(segments):
-            if segment.kind in by_name:
-                by_name[segment.kind].append(index)
-        if not any(by_name.values()):
-            return _empty(("no_headers",))
+        result = _split(text, hits)
+        if not any(r.startswith(_LENIENT_REASONS) for r in result.reasons):
+            return result
+        # A header the grammar leaves out ("Comparison: None DESCRIPTION: ...") was seen by the checks:
+        # split again with it, and keep that split when it passes the checks the first one failed.
+        extra = lenient_hits(text, result, hits)
+        if not extra:
+            return result
+        second = _split(text, sorted([*hits, *extra], key=lambda hit: hit.start))
+        if len(second.reasons) < len(result.reasons) or second.confidence > result.confidence:
+            confidence = round(max(0.0, second.confidence - PENALTIES["lenient_header"]), 2)
+            return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "lenient_header"))
+        return result
 
-        spans: dict[str, Span | None] = {}
-        for name, indices in by_name.items():
-            if len(indices) > 1:
-                reasons.append(f"duplicate_header:{name}")
-            spans[name] = _section_span(text, segments, indices)
-        if not by_name["findings"] and not by_name["impression"]:
-            reasons.append("no_findings_or_impression")
-        if not _is_title(text[:first_header]) or has_header_label(text[:first_header]):
-            reasons.append("preamble_text")
 
-        if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
-            reasons.append("text_after_field")
-        result = SectionResult.from_spans(text, spans, 1.0)
-        if (problem := validate(text, result, hits)) is not None:
-            reasons.append(problem)
-        reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
-        penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
-        return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
+def _split(text: str, hits: list[Hit]) -> SectionResult:
+    """The split of one report at the given header hits, checked (see the module docstring)."""
+    segments, first_header, reasons = _scan(text, hits)
+    segments = _attach_continuations(segments, reasons)
+    by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
+    for index, segment in enumerate(segments):
+        if segment.kind in by_name:
+            by_name[segment.kind].append(index)
+    if not any(by_name.values()):
+        return _empty(("no_headers",))
+
+    spans: dict[str, Span | None] = {}
+    for name, indices in by_name.items():
+        if len(indices) > 1:
+            reasons.append(f"duplicate_header:{name}")
+        spans[name] = _section_span(text, segments, indices)
+    if not by_name["findings"] and not by_name["impression"]:
+        reasons.append("no_findings_or_impression")
+    if not _is_title(text[:first_header]) or has_header_label(text[:first_header]):
+        reasons.append("preamble_text")
+
+    if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
+        reasons.append("text_after_field")
+    result = SectionResult.from_spans(text, spans, 1.0)
+    if (problem := validate(text, result, hits)) is not None:
+        reasons.append(problem)
+    reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
+    penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
+    return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
 
 
 def _scan(text: str, hits: list[Hit]) -> tuple[list[_Segment], int, list[str]]:
