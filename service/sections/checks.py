@@ -11,7 +11,8 @@ reason                         what was found
 ``header_inside:<name>``       another section's header, in any case and position, followed by ":"
 ``field_inside:<name>``        an administrative ``Label:`` (``fields``) in any case and position
 ``findings_in_indication``     two indication sentences that read as findings (anatomy, no
-                               history cue), or one after the first while findings are missing
+                               history cue), one after the first while findings are missing, or
+                               three different anatomy words
 ``comparison_in_indication``   while the comparison is missing, an indication sentence says
                                "comparison" / "compared" / "no prior" / "dated", one after the
                                first reads as a comparison, or the indication ends in "None" or
@@ -62,6 +63,9 @@ _COMPARISON_TAIL: Final = re.compile(
 )
 """An indication that ends in "None" or a date (also a de-identified one, "XXXX, XXXX") has
 swallowed an unlabelled comparison."""
+_NONE_INSIDE: Final = re.compile(r"\b(?:None|NONE)\b\.?[ \t]+[A-Z]")
+"""An unlabelled "None" comparison between the indication and what follows."""
+_MIN_FINDINGS_CUES: Final = 3
 _STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available|dated)\b")
 _PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
 _LABEL: Final = re.compile(r"(?<![\w'#/-])([A-Za-z][\w'#/-]*(?:[ \t]+[A-Za-z#][\w'#/-]*){0,3})[ \t]*:(?!//)")
@@ -129,9 +133,11 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     if indication:
         units = _units(indication)
         findings_like = [i for i, unit in enumerate(units) if _FINDINGS_CUE.search(unit) and not _HISTORY_CUE.search(unit)]
-        if len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like)):
+        cues = {m.group().lower() for m in _FINDINGS_CUE.finditer(indication)}
+        if (len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like))
+                or len(cues) >= _MIN_FINDINGS_CUES):
             reasons.append("findings_in_indication")
-        if not sections["comparison"] and (_COMPARISON_TAIL.search(indication) or any(
+        if not sections["comparison"] and (_COMPARISON_TAIL.search(indication) or _NONE_INSIDE.search(indication) or any(
             _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit))
             for i, unit in enumerate(units)
         )):
@@ -176,6 +182,11 @@ def lenient_hits(text: str, result: SectionResult, hits: Sequence[Hit]) -> list[
                     found.append(Hit("inline", tail, match.start(1) + word.start(), match.end(), kinds))
                     break
     return found
+
+
+def reads_as_findings(chunk: str) -> bool:
+    """Anatomy words ("lungs", "pleural", ...): findings, not an exam title."""
+    return _FINDINGS_CUE.search(chunk) is not None
 
 
 def has_header_label(chunk: str) -> bool:

@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from service.sections.checks import has_header_label, lenient_hits, plausibility, validate
+from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
 from service.sections.fields import FIELD, STAFF
 from service.sections.headers import (
     ADDENDUM,
