@@ -160,7 +160,8 @@ def doubtful_sections(text: str, result: SectionResult, inline: Collection[str] 
     for name, span in result.spans.items():
         if span is None:
             continue
-        rest = text[span[1] : text.find("\n", span[1]) if "\n" in text[span[1] :] else len(text)]
+        line_end = text.find("\n", span[1])
+        rest = text[span[1] : len(text) if line_end < 0 else line_end]
         if name in inline or rest.strip(" \t\r,;") or _PARAGRAPH.search(text, span[0], span[1]):
             doubtful.add(name)
     return doubtful

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 import string
 from functools import lru_cache
-from typing import Final, NamedTuple, TypeAlias
+from typing import Final, NamedTuple
 
 from service.sections.fields import ADMIN_WORDS, field_kind, is_code_label
 
@@ -172,37 +172,6 @@ _SIGNATURE_PHRASES: Final = (
 # fmt: on
 
 
-_Trie: TypeAlias = dict[str, "_Trie"]
-
-
-def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
-    """A prefix-tree regex of the phrases: spaces match runs of blanks, '(S)' is allowed.
-
-    Factoring common prefixes keeps the regex fast: it tries a handful of branches at
-    each line start instead of every alias in turn.
-    """
-    trie: _Trie = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return "(?:" + _render(trie) + r")(?:\(s\))?"
-
-
-def _render(node: _Trie) -> str:
-    branches = [
-        (r"[ \t]+" if char == " " else re.escape(char)) + _render(child) for char, child in sorted(node.items()) if char
-    ]
-    if not branches:
-        return ""
-    body = "|".join(branches)
-    if "" in node:
-        return f"(?:{body})?"
-    return body if len(branches) == 1 else f"(?:{body})"
-
-
-
 _HEAD_NOUNS: Final[dict[str, str]] = {
     "HISTORY": "indication", "INDICATION": "indication", "INDICATIONS": "indication",
     "COMPARISON": "comparison", "COMPARISONS": "comparison", "FINDINGS": "findings",
@@ -253,13 +222,12 @@ class Hit(NamedTuple):
 SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
 
 _TOKEN: Final = r"[A-Za-z#][\w'#&/()\-]*"
-_MARK_RE: Final = re.compile(r"[:\u2013\u2014-]")
+_MARK_RE: Final = re.compile(r"(?::(?!//)|[-\u2013\u2014]+(?=[ \t\r\n]|\Z))")
 _RUN_RE: Final = re.compile(rf"(?<![\w'#&/()\-]){_TOKEN}(?:[ \t]+{_TOKEN}){{0,5}}$")
 _MAX_RUN_CHARS: Final = 90
+_STOP_RE: Final = re.compile(r"[.,;:!?\r\n](?=[^.,;:!?\r\n]*\Z)")  # no label run crosses these
 _BARE_RE: Final = re.compile(r"\n[ \t]*(?P<label>[A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?(?=\n|\Z)")
-_SIG_HINTS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
-                     "interpreted", "reported by", "/es/", "attestation")
-_SIG_RE: Final = re.compile(_alternation(_SIGNATURE_PHRASES) + r"\b|/es/", re.IGNORECASE)
+_SIG_PHRASES_LOWER: Final = (*_SIGNATURE_PHRASES, "/es/")
 _WORD_RE: Final = re.compile(r"\S+")
 _JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
 _PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
@@ -270,24 +238,18 @@ def find_headers(text: str) -> list[Hit]:
     """Every header, field label, signature and unknown capitalised label, in text order."""
     hits: list[Hit] = []
     for mark in _MARK_RE.finditer(text):
-        at = mark.start()
-        if text[at] == ":":
-            if text.startswith("//", at + 1):
+        end = mark.start()
+        if text[end] != ":":  # a dash: only between blanks (or before the end of a line)
+            if end == 0 or text[end - 1] not in " \t":
                 continue
-            end = at
-            while end > 0 and text[end - 1] in " \t":
-                end -= 1
-        else:  # a dash between blanks, or before the end of the line
-            if at == 0 or text[at - 1] not in " \t" or (at + 1 < len(text) and text[at + 1] not in " \t\r\n-"):
-                continue
-            end = at - 1
-            while end > 0 and text[end - 1] in " \t":
-                end -= 1
-            while at + 1 < len(text) and text[at + 1] in "-\u2013\u2014":
-                at += 1
-        run = _RUN_RE.search(text, max(0, end - _MAX_RUN_CHARS), end)
+            end -= 1
+        while end > 0 and text[end - 1] in " \t":
+            end -= 1
+        low = max(0, end - _MAX_RUN_CHARS)
+        stop = _STOP_RE.search(text, low, end)
+        run = _RUN_RE.search(text, stop.end() if stop else low, end)
         if run is not None:
-            hit = _classify_run(text, run.start(), end, at + 1, text[end : at + 1])
+            hit = _classify_run(text, run.start(), end, mark.end(), text[end : mark.end()])
             if hit is not None:
                 hits.append(hit)
     if "\n" in text:
@@ -303,12 +265,16 @@ def find_headers(text: str) -> list[Hit]:
             start, end = match.start("label") + shift, match.end("label") + shift
             hits.append(Hit("line", match.group("label"), start, end, kinds))
     lower = text.lower()
-    if any(hint in lower for hint in _SIG_HINTS):
-        for match in _SIG_RE.finditer(text):
-            context = _context(text, match.start())
-            if context != "word" and (match.start() == 0 or not text[match.start() - 1].isalnum()):
-                group = "sig" if context == "line" else "isig"
-                hits.append(Hit(group, match.group(), match.start(), match.end(), (SIGNATURE,)))
+    for phrase in _SIG_PHRASES_LOWER:
+        at = lower.find(phrase)
+        while at >= 0:
+            after = at + len(phrase)
+            if (at == 0 or not lower[at - 1].isalnum()) and (after == len(lower) or not lower[after].isalnum()):
+                context = _context(text, at)
+                if context != "word":
+                    group = "sig" if context == "line" else "isig"
+                    hits.append(Hit(group, text[at:after], at, after, (SIGNATURE,)))
+            at = lower.find(phrase, after)
     if len(hits) < 2:
         return hits
     hits.sort(key=lambda hit: (hit.start, -hit.end))
@@ -321,7 +287,7 @@ def find_headers(text: str) -> list[Hit]:
 
 def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
     """The hit for the longest known tail of the label run text[start:end], if any."""
-    words = [(m.start() + start, m.end() + start) for m in _WORD_RE.finditer(text[start:end])]
+    words = [(a + start, b + start) for a, b in _word_offsets(text[start:end])]
     colon = ":" in mark
     first_context = _context(text, start)
     for i, (tail_start, _) in enumerate(words):
@@ -339,6 +305,11 @@ def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -
         if label.isupper():
             return Hit("label", label, start, header_end, ())
     return None
+
+
+@lru_cache(maxsize=16384)
+def _word_offsets(run: str) -> tuple[tuple[int, int], ...]:
+    return tuple((m.start(), m.end()) for m in _WORD_RE.finditer(run))
 
 
 @lru_cache(maxsize=16384)
