@@ -221,13 +221,17 @@ class Hit(NamedTuple):
 
 SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
 
-_TOKEN: Final = r"[A-Za-z#][\w'#&/()\-]*"
-_MARK_RE: Final = re.compile(r"(?::(?!//)|[-\u2013\u2014]+(?=[ \t\r\n]|\Z))")
-_RUN_RE: Final = re.compile(rf"(?<![\w'#&/()\-]){_TOKEN}(?:[ \t]+{_TOKEN}){{0,5}}$")
+_DASHES: Final = "-\u2013\u2014"
+_REVERSED_TOKEN: Final = r"[\w'#&/()\-]*[A-Za-z#](?![\w'#&/()\-])"
+_REVERSED_RUN_RE: Final = re.compile(rf"{_REVERSED_TOKEN}(?:[ \t]+{_REVERSED_TOKEN}){{0,5}}")
+"""A label run (up to six words, each starting with a letter or "#") read backwards from its marker."""
 _MAX_RUN_CHARS: Final = 90
-_STOP_RE: Final = re.compile(r"[.,;:!?\r\n](?=[^.,;:!?\r\n]*\Z)")  # no label run crosses these
-_BARE_RE: Final = re.compile(r"\n[ \t]*(?P<label>[A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?(?=\n|\Z)")
+_BARE_RE: Final = re.compile(r"[ \t]*([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?")
+_MAX_BARE_CHARS: Final = 48
 _SIG_PHRASES_LOWER: Final = (*_SIGNATURE_PHRASES, "/es/")
+_SIG_STEMS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
+                     "interpreted", "reported by", "attestation", "/es/")
+"""Each signature phrase holds one of these: a phrase is looked for only when its stem is in the text."""
 _WORD_RE: Final = re.compile(r"\S+")
 _JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
 _PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
@@ -237,35 +241,24 @@ _LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", 
 def find_headers(text: str) -> list[Hit]:
     """Every header, field label, signature and unknown capitalised label, in text order."""
     hits: list[Hit] = []
-    for mark in _MARK_RE.finditer(text):
-        end = mark.start()
-        if text[end] != ":":  # a dash: only between blanks (or before the end of a line)
-            if end == 0 or text[end - 1] not in " \t":
-                continue
-            end -= 1
+    for mark_start, mark_end in _markers(text):
+        end = mark_start
         while end > 0 and text[end - 1] in " \t":
             end -= 1
-        low = max(0, end - _MAX_RUN_CHARS)
-        stop = _STOP_RE.search(text, low, end)
-        run = _RUN_RE.search(text, stop.end() if stop else low, end)
+        run = _REVERSED_RUN_RE.match(text[max(0, end - _MAX_RUN_CHARS) : end][::-1])
         if run is not None:
-            hit = _classify_run(text, run.start(), end, mark.end(), text[end : mark.end()])
+            hit = _classify_run(text, end - run.end(), end, mark_end, text[end:mark_end])
             if hit is not None:
                 hits.append(hit)
-    if "\n" in text:
-        bare = [*(_BARE_RE.finditer(text)), _BARE_RE.match("\n" + text[:42])]
-    else:
-        bare = [_BARE_RE.match("\n" + text)] if len(text) <= 42 else []
-    for match in bare:
-        if match is None:
-            continue
-        kinds = name_kinds(match.group("label"))
-        if kinds:
-            shift = -1 if match.string is not text else 0
-            start, end = match.start("label") + shift, match.end("label") + shift
-            hits.append(Hit("line", match.group("label"), start, end, kinds))
+    offset = 0
+    for line in text.split("\n"):
+        if (len(line) <= _MAX_BARE_CHARS and "." not in line and (match := _BARE_RE.fullmatch(line))
+                and (kinds := name_kinds(match[1]))):
+            hits.append(Hit("line", match[1], offset + match.start(1), offset + match.end(1), kinds))
+        offset += len(line) + 1
     lower = text.lower()
-    for phrase in _SIG_PHRASES_LOWER:
+    stems = [stem for stem in _SIG_STEMS if stem in lower]
+    for phrase in (p for p in _SIG_PHRASES_LOWER if any(stem in p for stem in stems)):
         at = lower.find(phrase)
         while at >= 0:
             after = at + len(phrase)
@@ -283,6 +276,27 @@ def find_headers(text: str) -> list[Hit]:
         if hit.start >= kept[-1].end:
             kept.append(hit)
     return kept
+
+
+def _markers(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every ":" (not of "://") and every dash run after a blank that ends at a blank
+    or a line end."""
+    found = []
+    at = text.find(":")
+    while at >= 0:
+        if not text.startswith("//", at + 1):
+            found.append((at, at + 1))
+        at = text.find(":", at + 1)
+    for dash in _DASHES:
+        at = text.find(" " + dash)
+        while at >= 0:
+            end = at + 2
+            while end < len(text) and text[end] in _DASHES:
+                end += 1
+            if end == len(text) or text[end] in " \t\r\n":
+                found.append((at + 1, end))
+            at = text.find(" " + dash, end)
+    return found
 
 
 def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
