@@ -268,7 +268,7 @@ LAYOUTS: dict[str, Layout] = {
     "sentence_partial": sentence_partial,
     HEADERLESS: headerless,
 }
-PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial"})
+PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial", "flat_space_any_case"})
 """Layouts where some sections have no header the grammar accepts: not in the headered overall."""
 
 MTS_HEADER = re.compile(r"(?:^|(?<=,))[ \t]*([A-Z][A-Z0-9 /&()#'-]{0,60}?)[ \t]*:")

@@ -48,7 +48,7 @@ from service.sections.units import split_units
 _FINDINGS_CUE: Final = re.compile(
     r"(?i)\b(?:lungs?|heart|cardiac|cardiomediastinal|mediastin\w*|hil(?:ar|um|a)|pleural|pneumothorax|effusions?"
     r"|osseous|bony|silhouette|opacit\w*|consolidation|atelecta\w*|vascular\w*|aort\w*|trachea|diaphragm\w*"
-    r"|costophrenic|granulomas?|nodules?|sternotomy|interstitial|cardiomegaly|edema|thoracic spine)\b"
+    r"|costophrenic|granulomas?|nodules?|sternotomy|interstitial|cardiomegaly|edema)\b"
 )
 _HISTORY_CUE: Final = re.compile(
     r"(?i)\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain\w*|pain|cough"
@@ -176,13 +176,25 @@ def lenient_hits(text: str, result: SectionResult, hits: Sequence[Hit]) -> list[
     for start, end, name in regions:
         for match in _LABEL.finditer(text, start, end):
             words = list(re.finditer(r"\S+", match.group(1)))
-            for word in words:
+            for i, word in enumerate(words):
                 tail = match.group(1)[word.start() :]
                 kinds = name_kinds(" ".join(tail.split()))
-                if kinds and any(kind in SECTION_KINDS and kind != name for kind in kinds):
-                    found.append(Hit("inline", tail, match.start(1) + word.start(), match.end(), kinds))
-                    break
+                if not kinds or not any(kind in SECTION_KINDS and kind != name for kind in kinds):
+                    continue
+                before = words[i - 1].group() if i else _word_before(text, match.start(1))
+                if tail.islower() and " " not in tail and before[:1].islower():
+                    break  # "the overall impression: mild edema" is prose
+                found.append(Hit("inline", tail, match.start(1) + word.start(), match.end(), kinds))
+                break
     return found
+
+
+def _word_before(text: str, at: int) -> str:
+    match = _WORD_BEFORE.search(text, max(0, at - 40), at)
+    return match.group(1) if match else ""
+
+
+_WORD_BEFORE: Final = re.compile(r"(\S+)[ \t]*\Z")
 
 
 def reads_as_findings(chunk: str) -> bool:

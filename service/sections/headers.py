@@ -51,7 +51,7 @@ import string
 from functools import lru_cache
 from typing import Final, NamedTuple
 
-from service.sections.fields import ADMIN_WORDS, field_kind, is_code_label
+from service.sections.fields import ADMIN_WORDS, FIELD, field_kind, is_code_label
 
 OTHER: Final = "other"
 CONTINUATION: Final = "continuation"
@@ -333,6 +333,8 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
     before is in lower case (a capital there starts a header, not a sentence)."""
     case = _case(name)
     kinds = name_kinds(name)
+    if kinds == (OTHER,) and field_kind(name) is not None:  # EXAM DATE, ACCESSION, ...: a field line
+        kinds = (FIELD,)
     if kinds:
         normal = normal_spelling(_normal(name))
         if context == "line":
@@ -344,7 +346,8 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
         if not colon:
             return None
         if case == "lower":
-            return ("upper", kinds) if " " in normal and normal not in _GENERIC else None
+            multiword = " " in normal and normal not in _GENERIC and all(k in SECTION_KINDS for k in kinds)
+            return ("upper", kinds) if multiword else None
         if case not in ("upper", "title"):
             return None
         if prev_lower or normal in _AFTER_WORD_TITLE or normal in _SHORT_LABELS or (

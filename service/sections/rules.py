@@ -144,7 +144,8 @@ def _split(text: str, hits: list[Hit]) -> SectionResult:
         spans[name] = _section_span(text, segments, indices)
     if not by_name["findings"] and not by_name["impression"]:
         reasons.append("no_findings_or_impression")
-    if not _is_title(text[:first_header]) or has_header_label(text[:first_header]):
+    preamble = text[:first_header]
+    if not _is_title(preamble) or has_header_label(preamble) or reads_as_findings(preamble):
         reasons.append("preamble_text")
 
     if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
