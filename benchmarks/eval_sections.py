@@ -220,7 +220,8 @@ def vista(gold: Gold, title: str, rng: random.Random) -> str:
         lines += ["    Report:", wrap(gold["findings"]), ""]
     if gold["impression"]:
         lines += ["    Impression:", wrap(gold["impression"]), ""]
-    lines += ["    Primary Diagnostic Code: " + rng.choice(("NORMAL", "MINOR ABNORMALITY", "ABNORMALITY, ATTN. NEEDED")),
+    code = rng.choice(("NORMAL", "MINOR ABNORMALITY", "ABNORMALITY, ATTN. NEEDED"))
+    lines += [f"    Primary Diagnostic Code: {code}",
               "", "Primary Interpreting Staff:", "  A. EXAMPLE, MD, Staff Physician", "  /ES/ A. EXAMPLE, MD",
               "  Released Date Time: JAN 03, 2020@09:00", "****** END ******"]
     return "\n".join(lines)
@@ -245,7 +246,8 @@ def sentence_partial(gold: Gold, title: str, rng: random.Random) -> str:
     """Like `sentence_labels`, but the findings (and half of the comparisons) carry no label."""
     parts = [f"{title.strip() or 'CHEST PA/LAT'}."] if rng.random() < 0.7 else []
     unlabelled = {"findings"} | ({"comparison"} if rng.random() < 0.5 else set())
-    parts += [gold[name] if name in unlabelled else f"{rng.choice(SHORT[name])}: {gold[name]}" for name in _present(gold)]
+    parts += [gold[name] if name in unlabelled else f"{rng.choice(SHORT[name])}: {gold[name]}"
+              for name in _present(gold)]
     return " ".join(parts)
 
 

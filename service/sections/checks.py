@@ -132,15 +132,16 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     comparison = sections["comparison"] if "comparison" in doubtful else None
     if indication:
         units = _units(indication)
-        findings_like = [i for i, unit in enumerate(units) if _FINDINGS_CUE.search(unit) and not _HISTORY_CUE.search(unit)]
+        findings_like = [i for i, unit in enumerate(units) if _reads_as(_FINDINGS_CUE, unit)]
         cues = {m.group().lower() for m in _FINDINGS_CUE.finditer(indication)}
         if (len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like))
                 or len(cues) >= _MIN_FINDINGS_CUES):
             reasons.append("findings_in_indication")
-        if not sections["comparison"] and (_COMPARISON_TAIL.search(indication) or _NONE_INSIDE.search(indication) or any(
-            _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _COMPARISON_CUE.search(unit) and not _HISTORY_CUE.search(unit))
+        comparison_like = _COMPARISON_TAIL.search(indication) or _NONE_INSIDE.search(indication) or any(
+            _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _reads_as(_COMPARISON_CUE, unit))
             for i, unit in enumerate(units)
-        )):
+        )
+        if not sections["comparison"] and comparison_like:
             reasons.append("comparison_in_indication")
         words = len(indication.split())
         others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
@@ -208,6 +209,11 @@ def has_header_label(chunk: str) -> bool:
         name_kinds(" ".join(m.group(1).split()[-size:])) for m in _LABEL.finditer(chunk)
         for size in range(1, len(m.group(1).split()) + 1)
     )
+
+
+def _reads_as(cue: re.Pattern[str], unit: str) -> bool:
+    """The unit has the cue and no cue of a history."""
+    return cue.search(unit) is not None and _HISTORY_CUE.search(unit) is None
 
 
 def _units(value: str) -> list[str]:

@@ -84,7 +84,8 @@ def test_findings_before_the_first_header_are_no_title() -> None:
 
 
 def test_text_after_a_field_line_is_flagged() -> None:
-    text = "FINDINGS: Lungs clear.\nAccession: A-1\nThe heart size is normal and the mediastinum is clear.\nIMPRESSION: Normal."
+    text = ("FINDINGS: Lungs clear.\nAccession: A-1\nThe heart size is normal and the mediastinum is clear.\n"
+            "IMPRESSION: Normal.")
     result = SPLIT(text)
     assert result.sections["findings"] == "Lungs clear." and "text_after_field" in result.reasons
     assert "text_after_field" not in SPLIT("FINDINGS: Lungs clear.\nAccession: A-1\n\nIMPRESSION: Normal.").reasons

@@ -28,7 +28,8 @@ def test_lower_case_header_at_a_line_start_and_after_a_comma() -> None:
 
 
 def test_flattened_report_with_comma_and_space_separators() -> None:
-    text = "CHEST PA AND LATERAL, INDICATION: , Fever, COMPARISON: None., FINDINGS: , No effusion., IMPRESSION: , Clear."
+    text = ("CHEST PA AND LATERAL, INDICATION: , Fever, COMPARISON: None., FINDINGS: , No effusion., "
+            "IMPRESSION: , Clear.")
     result = SPLIT(text)
     assert result.sections == {"indication": "Fever", "comparison": "None.", "findings": "No effusion.",
                                "impression": "Clear."}
