@@ -3,15 +3,23 @@
 The IU release keeps only the four section texts, not the original report, so each
 report is rendered here in layouts of our own (own-line or inline headers, aliases,
 shuffled order, extra sections and signatures, CRLF and hard wraps, capitals, dashes,
-one run-on line, and no headers at all) and split back through `SectionRouter`: the
+one run-on line; line breaks flattened to ", " or to spaces; inline headers right after
+the last word of the section before; a VistA-style export with field lines, status and
+staff blocks; one paragraph of sentences behind short labels "Reason:", "Hx:", "Comp:",
+"Imp:", with or without a label on the findings; and no headers at all) and split back
+through `SectionRouter`: the
 rules sectioner alone (`--route rules`, the default), or an LLM backend for every report
 (`--route llm`) or for the reports the rules are unsure of (`--route auto`). Absent gold
 sections are left out of the rendering.
 
 Metric: token-F1 per section (lower-cased word tokens; both empty = 1.0, one empty =
 0.0), macro-averaged over reports, per layout and per section; the overall figure is
-the mean over the headered layouts. Also: the share of reports routed as confident
-(confidence >= 0.9), the share with any section found, and reports/s of `split_batch`.
+the mean over the headered layouts (not `PARTLY_HEADERED`). Also: the share of reports
+routed as confident (confidence >= 0.9), the share with any section found, reports/s of
+`split_batch`, and a calibration table: per confidence band, the share of reports, their
+mean token-F1 and the share of them with token-F1 >= 0.95. `--mtsamples` adds the
+mtsamples notes whose explicit ALL-CAPS headers all map to the four sections (others are
+skipped), as shipped (line breaks flattened to ",") and with the line breaks restored.
 With a backend, per layout and in total: reports sent to the LLM, LLM calls per report,
 retries, fallbacks to the rules, backend errors, reasons answers were rejected, prompt
 tokens per call (and the share served from the prefix cache), output tokens per call.
@@ -19,7 +27,7 @@ Reports go to the router in batches of `--batch` (the engine batches each one). 
 backend answers one warm-up request first, timed apart as `first_call_s`, so reports/s
 is the steady rate, not the engine start.
 
-    python benchmarks/eval_sections.py [--data DIR] [--limit N] [--layouts a,b] [--json PATH]
+    python benchmarks/eval_sections.py [--data DIR] [--limit N] [--layouts a,b] [--mtsamples] [--json PATH]
     python benchmarks/eval_sections.py --route llm --backend vllm --mode spans --limit 20
     python benchmarks/eval_sections.py --route llm --backend openai --openai-base-url http://127.0.0.1:8009/v1
 """
@@ -340,7 +348,8 @@ def evaluate(
     results: dict[str, dict[str, float]] = {}
     costs: dict[str, dict[str, Any]] = {}
     total_stats, total_usage, total_sources, total_seconds = RouteStats(), Usage(), Counter[str](), 0.0
-    cases = {name: (*render(reports, name), [r["id"] for r in reports]) for name in layouts or LAYOUTS}
+    cases = {name: (*render(reports, name), [r["id"] for r in reports])
+             for name in (LAYOUTS if layouts is None else layouts)}
     for layout_name, (texts, golds, ids) in {**cases, **(extra or {})}.items():
         router = SectionRouter(route, backend, task)
         usage_before = dataclasses.replace(backend.usage) if backend else Usage()
@@ -551,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         print(cost_markdown(costs))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"config": config, "layouts": results, "costs": costs}
+        rows = {name: {key: None if value != value else value for key, value in row.items()}  # NaN: empty band
+                for name, row in results.items()}
+        payload = {"config": config, "layouts": rows, "costs": costs}
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
 
