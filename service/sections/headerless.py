@@ -94,7 +94,8 @@ def repair(text: str, result: SectionResult) -> SectionResult:
     findings are missing (a layout that labels some sections only: "Reason: fever. No prior. Lungs are
     clear. IMPRESSION: ..."), the heuristic labels the sentences again. Headers keep their place: a
     section's first sentence stays its own, and its later ones may go only to the sections that are
-    missing between it and the next one found. Confidence at most `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
+    missing between it and the next one found (none after the last one). Confidence at most
+    `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
     """
     present = sorted((span, name) for name, span in result.spans.items() if span is not None)
     order = [SECTION_NAMES.index(name) for _, name in present]
@@ -108,8 +109,8 @@ def repair(text: str, result: SectionResult) -> SectionResult:
             owner.append(name)
     scores = [_scores(text, units, i) for i in range(len(units))]
     for i, name in enumerate(owner):
-        nxt = next((SECTION_NAMES.index(n) for _, n in present if SECTION_NAMES.index(n) > SECTION_NAMES.index(name)),
-                   len(SECTION_NAMES))
+        rank = SECTION_NAMES.index(name)
+        nxt = next((SECTION_NAMES.index(n) for _, n in present if SECTION_NAMES.index(n) > rank), rank + 1)
         allowed = {name} if i == 0 or owner[i - 1] != name else {*SECTION_NAMES[SECTION_NAMES.index(name) : nxt]}
         for state in _STATES:
             scores[i][state] = scores[i][state] + _HEADER_BONUS if state == name else (
