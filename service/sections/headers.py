@@ -232,6 +232,7 @@ _SIG_PHRASES_LOWER: Final = (*_SIGNATURE_PHRASES, "/es/")
 _SIG_STEMS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
                      "interpreted", "reported by", "attestation", "/es/")
 """Each signature phrase holds one of these: a phrase is looked for only when its stem is in the text."""
+_SIG_BY_STEM: Final = {stem: tuple(p for p in _SIG_PHRASES_LOWER if stem in p) for stem in _SIG_STEMS}
 _WORD_RE: Final = re.compile(r"\S+")
 _JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
 _PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
@@ -257,8 +258,7 @@ def find_headers(text: str) -> list[Hit]:
             hits.append(Hit("line", match[1], offset + match.start(1), offset + match.end(1), kinds))
         offset += len(line) + 1
     lower = text.lower()
-    stems = [stem for stem in _SIG_STEMS if stem in lower]
-    for phrase in (p for p in _SIG_PHRASES_LOWER if any(stem in p for stem in stems)):
+    for phrase in {phrase for stem, phrases in _SIG_BY_STEM.items() if stem in lower for phrase in phrases}:
         at = lower.find(phrase)
         while at >= 0:
             after = at + len(phrase)
