@@ -131,17 +131,13 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     indication = sections["indication"] if "indication" in doubtful else None
     comparison = sections["comparison"] if "comparison" in doubtful else None
     if indication:
-        units = _units(indication)
-        findings_like = [i for i, unit in enumerate(units) if _reads_as(_FINDINGS_CUE, unit)]
         cues = {m.group().lower() for m in _FINDINGS_CUE.finditer(indication)}
+        units = _units(indication) if cues or _COMPARISON_CUE.search(indication) else [indication]
+        findings_like = [i for i, unit in enumerate(units) if cues and _reads_as(_FINDINGS_CUE, unit)]
         if (len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like))
                 or len(cues) >= _MIN_FINDINGS_CUES):
             reasons.append("findings_in_indication")
-        comparison_like = _COMPARISON_TAIL.search(indication) or _NONE_INSIDE.search(indication) or any(
-            _STRONG_COMPARISON_CUE.search(unit) or (i > 0 and _reads_as(_COMPARISON_CUE, unit))
-            for i, unit in enumerate(units)
-        )
-        if not sections["comparison"] and comparison_like:
+        if not sections["comparison"] and _comparison_like(indication, units):
             reasons.append("comparison_in_indication")
         words = len(indication.split())
         others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
@@ -211,13 +207,26 @@ def has_header_label(chunk: str) -> bool:
     )
 
 
+def _comparison_like(indication: str, units: list[str]) -> bool:
+    if _COMPARISON_TAIL.search(indication[-_TAIL_CHARS:]) or _NONE_INSIDE.search(indication):
+        return True
+    if _STRONG_COMPARISON_CUE.search(indication):
+        return True
+    return _COMPARISON_CUE.search(indication) is not None and any(
+        _reads_as(_COMPARISON_CUE, unit) for unit in units[1:]
+    )
+
+
+_TAIL_CHARS: Final = 48
+
+
 def _reads_as(cue: re.Pattern[str], unit: str) -> bool:
     """The unit has the cue and no cue of a history."""
     return cue.search(unit) is not None and _HISTORY_CUE.search(unit) is None
 
 
 def _units(value: str) -> list[str]:
-    return [value[u.start : u.end] for u in split_units(value)]
+    return [value[u.start : u.end] for u in split_units(value, headers=False)]
 
 
 @lru_cache(maxsize=4096)
