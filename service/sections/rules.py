@@ -40,10 +40,26 @@ reason                         penalty  meaning
 ``combined_header``            0.2      one header names two sections
 ``unknown_header``             0.15     a capitalised "LABEL:" line that is no alias
 ``detached_recommendation``    0.1      recommendations apart from the impression
+``contains_other_header``,     0.5      the validator of LLM answers fails (``checks``)
+``overlap``, ``not_verbatim``
+``header_inside:<name>``,      0.3      a plausibility check fails (``checks``)
+``field_inside:<name>``,
+``findings_in_indication``,
+``comparison_in_indication``,
+``long_comparison``
+``long_indication``            0.2      an indication much longer than the rest
+``text_after_field``           0.2      prose after a field line, before a header
+``lenient_header``             0.05     a header the checks found was used (below)
 =============================  =======  ==============================================
 
 So >= 0.9 means: findings or impression header found, no duplicates, nothing but an
-exam title line before the first header. Reasons never contain report text.
+exam title line before the first header, and every check passed. Reasons never contain
+report text.
+
+Field lines (``fields``) end the section before them; their value, to the end of the
+line, belongs to no section. When a check finds another section's header that the
+grammar left out ("Comparison: None DESCRIPTION: ..."), the report is split again with
+it, and the second split is kept when it fails fewer checks.
 """
 
 from __future__ import annotations
