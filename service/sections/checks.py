@@ -32,16 +32,9 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Final
 
+from service.sections.aliases import ALIASES, SECTION_KINDS
 from service.sections.fields import ADMIN_WORDS, field_kind
-from service.sections.headers import (
-    ALIASES,
-    SECTION_HEADER_GROUPS,
-    SECTION_KINDS,
-    Hit,
-    find_headers,
-    name_kinds,
-    normal_spelling,
-)
+from service.sections.headers import SECTION_HEADER_GROUPS, Hit, find_headers, name_kinds, normal_spelling
 from service.sections.result import SectionResult, Span
 from service.sections.units import split_units
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from service.sections.aliases import SECTION_KINDS, SIGNATURE
 from service.sections.fields import STAFF
-from service.sections.headers import SECTION_HEADER_GROUPS, SECTION_KINDS, SIGNATURE, find_headers
+from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, split_units

@@ -1,18 +1,6 @@
-"""Header aliases of chest X-ray reports, field lines, and the finder that locates them.
+"""The header grammar: where a header, a field label or a signature stands in a report.
 
-Every header maps to a *kind*:
-
-- one of the four section names (``indication``, ``comparison``, ``findings``,
-  ``impression``): the text after the header is that section;
-- ``OTHER``: a known section that is not one of the four (TECHNIQUE, EXAM, VIEWS,
-  DATE, ...). Its text is excluded, but the header still ends the section before it;
-- ``CONTINUATION``: RECOMMENDATION(S) / NOTIFICATION. Radiology datasets usually
-  count recommendations as part of the impression; see ``rules`` for how they attach;
-- ``ADDENDUM``: excluded like ``OTHER``, but lowers the confidence (an addendum may
-  amend the impression);
-- ``SIGNATURE``: attestation lines ("Radiologist:", "Dictated by ...", ...). Their text
-  belongs to no section;
-- ``fields.FIELD`` / ``fields.STAFF``: administrative ``Label: value`` lines.
+The kinds a header maps to, the alias table and its misspellings are in ``aliases``.
 
 Header grammar
 --------------
@@ -47,166 +35,23 @@ BAR:") is reported as ``label``; ``rules`` ignores the anatomical ones listed in
 from __future__ import annotations
 
 import re
-import string
 from functools import lru_cache
 from typing import Final, NamedTuple
 
-from service.sections.fields import ADMIN_WORDS, FIELD, field_kind, is_code_label
-
-OTHER: Final = "other"
-CONTINUATION: Final = "continuation"
-ADDENDUM: Final = "addendum"
-SIGNATURE: Final = "signature"
-SECTION_KINDS: Final = ("indication", "comparison", "findings", "impression")
-
-# fmt: off
-_FAMILIES: Final[dict[str, tuple[str, ...]]] = {
-    "indication": (
-        "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS",
-        "HISTORY", "CLINICAL HISTORY", "PATIENT HISTORY", "MEDICAL HISTORY",
-        "BRIEF HISTORY", "HX", "REASON FOR EXAM", "REASON FOR EXAMINATION",
-        "REASON FOR STUDY", "REASON FOR REQUEST", "REASON FOR REFERRAL",
-        "REASON FOR THE EXAM", "REASON FOR THE EXAMINATION", "REASON FOR THE STUDY",
-        "REASON", "CLINICAL INFORMATION", "CLINICAL INFO", "CLINICAL DATA",
-        "CLINICAL DETAILS", "CLINICAL NOTES", "CLINICAL QUESTION", "CLINICAL STATEMENT",
-        "CLINICAL", "PRESENTING COMPLAINT", "CHIEF COMPLAINT", "SYMPTOMS", "IND", "INDIC", "HIST",
-        "CLIN HX", "CLINICAL HX", "HPI",
-    ),
-    "comparison": (
-        "COMPARISON", "COMPARISONS", "COMPARISON STUDY", "COMPARISON STUDIES",
-        "COMPARISON EXAM", "COMPARISON EXAMS", "COMPARISON EXAMINATION",
-        "COMPARISON EXAMINATIONS", "COMPARISON FILM", "COMPARISON FILMS",
-        "COMPARISON IMAGES", "COMPARED WITH", "COMPARED TO", "PRIOR", "PRIORS",
-        "PRIOR STUDY", "PRIOR STUDIES", "PRIOR EXAM", "PRIOR EXAMS", "PRIOR EXAMINATION",
-        "PRIOR EXAMINATIONS", "PRIOR IMAGING", "PRIOR FILMS", "PRIOR RADIOGRAPHS",
-        "PREVIOUS", "PREVIOUS STUDY", "PREVIOUS STUDIES", "PREVIOUS EXAM",
-        "PREVIOUS EXAMS", "PREVIOUS IMAGING", "COMP", "COMPS", "COMPAR",
-    ),
-    "findings": (
-        "FINDINGS", "FINDING", "REPORT", "DESCRIPTION", "OBSERVATIONS", "OBSERVATION",
-        "RESULTS", "RESULT", "DISCUSSION", "DETAILS", "REPORT TEXT", "BODY",
-        "RADIOGRAPHIC FINDINGS", "IMAGING FINDINGS", "CHEST FINDINGS", "FIND", "FINDS", "FNDGS",
-    ),
-    "impression": (
-        "IMPRESSION", "IMPRESSIONS", "FINAL IMPRESSION", "CONCLUSION", "CONCLUSIONS",
-        "OPINION", "SUMMARY", "ASSESSMENT", "DIAGNOSIS", "DIAGNOSES", "INTERPRETATION",
-        "RADIOLOGIC IMPRESSION", "RADIOLOGICAL IMPRESSION", "FINAL DIAGNOSIS", "IMP", "IMPR",
-        "IMPRESS", "CONCL",
-    ),
-    OTHER: (
-        "TECHNIQUE", "TECHNIQUES", "PROTOCOL", "EXAM", "EXAMINATION", "EXAMS",
-        "PROCEDURE", "STUDY", "STUDIES", "TYPE OF EXAM", "TYPE OF EXAMINATION",
-        "TYPE OF STUDY", "EXAM TYPE", "STUDY TYPE", "EXAM DESCRIPTION", "EXAM NAME",
-        "PROCEDURE NAME", "VIEWS", "VIEW", "NUMBER OF VIEWS", "DATE", "TIME",
-        "EXAM DATE", "STUDY DATE", "DATE OF EXAM", "DATE OF EXAMINATION", "DATE OF STUDY",
-        "DATE OF SERVICE", "DATE OF PROCEDURE", "ACCESSION", "ACCESSION NUMBER",
-        "ORDERING PHYSICIAN", "REFERRING PHYSICIAN", "ORDERED BY", "REFERRED BY",
-        "CONTRAST", "DOSE", "RADIATION DOSE", "FLUOROSCOPY TIME", "FINAL REPORT",
-        "WET READ", "PRELIMINARY REPORT",
-    ),
-    CONTINUATION: (
-        "RECOMMENDATION", "RECOMMENDATIONS", "FOLLOW-UP RECOMMENDATION",
-        "FOLLOW-UP RECOMMENDATIONS", "NOTIFICATION", "COMMUNICATION",
-    ),
-    ADDENDUM: ("ADDENDUM", "ADDENDA", "ADDENDUM REPORT", "AMENDED REPORT"),
-    SIGNATURE: (
-        "RADIOLOGIST", "ATTENDING RADIOLOGIST", "READING RADIOLOGIST", "ATTENDING",
-        "RESIDENT", "DICTATED", "DICTATED BY", "TRANSCRIBED", "TRANSCRIBED BY",
-        "SIGNED", "SIGNED BY", "ELECTRONICALLY SIGNED", "ELECTRONICALLY SIGNED BY",
-        "WORKSTATION", "TRANSCRIPTIONIST", "VERIFIED BY", "APPROVED BY", "READ BY",
-    ),
-}
-
-ALIASES: Final[dict[str, str]] = {
-    alias: kind for kind, aliases in _FAMILIES.items() for alias in aliases
-}
-"""Upper-case alias (single spaces) -> kind."""
-
-_GENERIC: Final = frozenset({
-    "REPORT", "PRIOR", "PRIORS", "PREVIOUS", "RESULT", "RESULTS", "DETAILS", "BODY", "DESCRIPTION",
-    "DISCUSSION", "OBSERVATION", "OBSERVATIONS", "CLINICAL", "REASON", "SYMPTOMS", "SUMMARY", "OPINION",
-    "ASSESSMENT", "DIAGNOSIS", "DIAGNOSES", "INTERPRETATION", "COMPARED WITH", "COMPARED TO", "DATE",
-    "TIME", "STUDY", "STUDIES", "EXAM", "EXAMS", "EXAMINATION", "PROCEDURE", "VIEW", "VIEWS", "DOSE",
-    "CONTRAST", "PROTOCOL", "SIGNED", "ATTENDING", "RESIDENT", "DICTATED", "TRANSCRIBED", "IND",
-    "INDIC", "HIST", "COMP", "COMPS", "COMPAR", "FIND", "FINDS", "IMP", "IMPR", "IMPRESS", "CONCL",
-    "FINDING", "HX", "HPI", "FNDGS",
-})
-"""Aliases that also end ordinary phrases ("see prior report:"): not a header after a word,
-and in lower case not after a comma or full stop either."""
-
-_SHORT_LABELS: Final = frozenset({
-    "PRIOR", "PRIORS", "PREVIOUS", "IMP", "IMPR", "IMPRESS", "COMP", "COMPS", "COMPAR", "HX", "HPI", "IND",
-    "INDIC", "HIST", "FIND", "FINDS", "FINDING", "FNDGS", "REASON", "CONCL",
-})
-"""Short and generic labels of the four sections that, capitalised and before ":", head a section even
-after a capitalised word ("Dyspnea Prior: None", "SOB Imp: Normal")."""
-
-_AFTER_WORD_TITLE: Final = frozenset({
-    "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS", "CLINICAL HISTORY",
-    "REASON FOR EXAM", "REASON FOR EXAMINATION", "REASON FOR STUDY", "CLINICAL INFORMATION",
-    "COMPARISON", "COMPARISONS", "FINDINGS", "IMPRESSION", "IMPRESSIONS", "CONCLUSION",
-    "CONCLUSIONS", "TECHNIQUE", "RECOMMENDATION", "RECOMMENDATIONS", "ADDENDUM",
-})
-"""Aliases accepted after a word in Title case ("Seizure Comparison: None")."""
-
-SUBHEADINGS: Final = frozenset({
-    "LUNGS", "LUNG", "LUNG FIELDS", "HEART", "HEART SIZE", "CARDIAC", "CARDIOMEDIASTINAL",
-    "CARDIOMEDIASTINAL SILHOUETTE", "MEDIASTINUM", "HILA", "PLEURA", "PLEURAL SPACE",
-    "PLEURAL SPACES", "BONES", "OSSEOUS STRUCTURES", "SOFT TISSUES", "LINES", "TUBES",
-    "LINES AND TUBES", "LINES/TUBES", "TUBES/LINES", "SUPPORT DEVICES", "DEVICES",
-    "HARDWARE", "AIRWAYS", "AIRWAY", "ABDOMEN", "UPPER ABDOMEN", "DIAPHRAGM", "AORTA",
-    "VASCULATURE", "CHEST WALL", "NECK", "OTHER", "NOTE", "CHEST", "THORAX",
-})
-"""Capitalised labels that subdivide a section (mostly findings) and are no header."""
-
-_SIGNATURE_PHRASES: Final = (
-    "electronically signed", "electronically reviewed and signed", "e-signed",
-    "digitally signed", "signed by", "dictated by", "transcribed by", "reviewed by",
-    "verified by", "approved by", "read by", "interpreted by", "reported by",
-    "report signed", "report electronically signed",
-    "this report was electronically signed", "this report has been electronically signed",
-    "i have personally reviewed", "i personally reviewed", "i have reviewed the images",
-    "i reviewed the images", "attending attestation", "radiologist attestation",
+from service.sections.aliases import (
+    AFTER_WORD_TITLE,
+    ALIASES,
+    GENERIC,
+    HEAD_NOUNS,
+    KNOWN_WORDS,
+    MISSPELLINGS,
+    OTHER,
+    SECTION_KINDS,
+    SHORT_LABELS,
+    SIGNATURE,
+    SIGNATURE_PHRASES,
 )
-
-# fmt: on
-
-
-_HEAD_NOUNS: Final[dict[str, str]] = {
-    "HISTORY": "indication", "INDICATION": "indication", "INDICATIONS": "indication",
-    "COMPARISON": "comparison", "COMPARISONS": "comparison", "FINDINGS": "findings",
-    "IMPRESSION": "impression", "IMPRESSIONS": "impression", "CONCLUSION": "impression",
-    "CONCLUSIONS": "impression",
-}
-"""Last words that make a label at a line start a section header ("PAST MEDICAL HISTORY")."""
-
-_SPELLED: Final = (
-    "INDICATION", "INDICATIONS", "HISTORY", "CLINICAL", "COMPARISON", "COMPARISONS", "FINDINGS",
-    "IMPRESSION", "IMPRESSIONS", "CONCLUSION", "CONCLUSIONS", "TECHNIQUE", "RECOMMENDATION",
-    "RECOMMENDATIONS", "EXAMINATION",
-)
-"""Words whose one-edit misspellings are recognised."""
-
-
-def _one_edit(word: str) -> set[str]:
-    letters = string.ascii_uppercase
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return (
-        {a + b[1:] for a, b in splits if b}
-        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        | {a + c + b[1:] for a, b in splits if b for c in letters}
-        | {a + c + b for a, b in splits for c in letters}
-    )
-
-
-_KNOWN_WORDS: Final = frozenset(word for alias in ALIASES for word in alias.split()) | frozenset(_HEAD_NOUNS)
-MISSPELLINGS: Final[dict[str, str]] = {
-    variant: word
-    for word in _SPELLED
-    for variant in _one_edit(word)
-    if variant not in _KNOWN_WORDS and variant.lower() not in ADMIN_WORDS
-}
-"""Upper-case misspelling -> the alias word it stands for."""
+from service.sections.fields import FIELD, field_kind, is_code_label
 
 
 class Hit(NamedTuple):
@@ -228,7 +73,7 @@ _REVERSED_RUN_RE: Final = re.compile(rf"{_REVERSED_TOKEN}(?:[ \t]+{_REVERSED_TOK
 _MAX_RUN_CHARS: Final = 90
 _BARE_RE: Final = re.compile(r"[ \t]*([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?")
 _MAX_BARE_CHARS: Final = 48
-_SIG_PHRASES_LOWER: Final = (*_SIGNATURE_PHRASES, "/es/")
+_SIG_PHRASES_LOWER: Final = (*SIGNATURE_PHRASES, "/es/")
 _SIG_STEMS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
                      "interpreted", "reported by", "attestation", "/es/")
 """Each signature phrase holds one of these: a phrase is looked for only when its stem is in the text."""
@@ -346,12 +191,12 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
         if not colon:
             return None
         if case == "lower":
-            multiword = " " in normal and normal not in _GENERIC and all(k in SECTION_KINDS for k in kinds)
+            multiword = " " in normal and normal not in GENERIC and all(k in SECTION_KINDS for k in kinds)
             return ("upper", kinds) if multiword else None
         if case not in ("upper", "title"):
             return None
-        if prev_lower or normal in _AFTER_WORD_TITLE or normal in _SHORT_LABELS or (
-            normal not in _GENERIC and (case == "upper" or " " in normal)
+        if prev_lower or normal in AFTER_WORD_TITLE or normal in SHORT_LABELS or (
+            normal not in GENERIC and (case == "upper" or " " in normal)
         ):
             return "upper", kinds
         return None
@@ -431,7 +276,7 @@ def _normal(name: str) -> str:
 
 
 def normal_spelling(normal: str) -> str:
-    return " ".join(word if word in _KNOWN_WORDS else MISSPELLINGS.get(word, word) for word in normal.split())
+    return " ".join(word if word in KNOWN_WORDS else MISSPELLINGS.get(word, word) for word in normal.split())
 
 
 @lru_cache(maxsize=8192)
@@ -457,8 +302,8 @@ def _grammar_kind(name: str, line_start: bool) -> str | None:
     words = normal_spelling(_normal(name)).split()
     if not 1 < len(words) <= 6:
         return None
-    if line_start and len(words) <= 4 and words[-1] in _HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
-        return _HEAD_NOUNS[words[-1]]
+    if line_start and len(words) <= 4 and words[-1] in HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
+        return HEAD_NOUNS[words[-1]]
     for i, word in enumerate(words[1:], start=1):
         if word in ("FOR", "OF"):
             kind = ALIASES.get(" ".join(words[:i]))

@@ -68,18 +68,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from service.sections.aliases import ADDENDUM, CONTINUATION, OTHER, SIGNATURE, SUBHEADINGS
 from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
 from service.sections.fields import FIELD, STAFF
-from service.sections.headers import (
-    ADDENDUM,
-    CONTINUATION,
-    EXAM_TITLE_RE,
-    OTHER,
-    SIGNATURE,
-    SUBHEADINGS,
-    Hit,
-    find_headers,
-)
+from service.sections.headers import EXAM_TITLE_RE, Hit, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 
 PENALTIES: Final[dict[str, float]] = {
