@@ -146,29 +146,30 @@ def _markers(text: str) -> list[tuple[int, int]]:
 
 def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
     """The hit for the longest known tail of the label run text[start:end], if any."""
-    words = [(a + start, b + start) for a, b in _word_offsets(text[start:end])]
-    colon = ":" in mark
-    first_context = _context(text, start)
-    for i, (tail_start, _) in enumerate(words):
-        context = first_context if i == 0 else "word"
-        name = text[tail_start:end]
-        if context == "word":
-            prev_lower = _is_lowerish(text[words[i - 1][0] : words[i - 1][1]] if i else _prev_token(text, start))
-        else:
-            prev_lower = False
-        accepted = _accept(name, context, colon, len(words) - i, prev_lower)
-        if accepted is not None:
-            return Hit(accepted[0], name, tail_start, header_end, accepted[1])
-    if colon and first_context in ("line", "clause") and len(text[start:end]) <= 40:
-        label = text[start:end]
-        if label.isupper():
-            return Hit("label", label, start, header_end, ())
-    return None
+    context = _context(text, start)
+    prev_lower = context == "word" and _is_lowerish(_prev_token(text, start))
+    found = _classify_label(text[start:end], context, prev_lower, ":" in mark)
+    if found is None:
+        return None
+    offset, group, kinds = found
+    return Hit(group, text[start + offset : end], start + offset, header_end, kinds)
 
 
 @lru_cache(maxsize=16384)
-def _word_offsets(run: str) -> tuple[tuple[int, int], ...]:
-    return tuple((m.start(), m.end()) for m in _WORD_RE.finditer(run))
+def _classify_label(run: str, first_context: str, first_prev_lower: bool,
+                    colon: bool) -> tuple[int, str, tuple[str, ...]] | None:
+    """(offset of the tail in the run, group, kinds) for the longest tail of `run` accepted in its
+    context, or an unknown capitalised label; None when neither."""
+    words = [m.start() for m in _WORD_RE.finditer(run)]
+    for i, tail_start in enumerate(words):
+        context = first_context if i == 0 else "word"
+        prev_lower = first_prev_lower if i == 0 else _is_lowerish(run[words[i - 1] : tail_start].strip())
+        accepted = _accept(run[tail_start:], context, colon, len(words) - i, prev_lower)
+        if accepted is not None:
+            return tail_start, accepted[0], accepted[1]
+    if colon and first_context in ("line", "clause") and len(run) <= 40 and run.isupper():
+        return 0, "label", ()
+    return None
 
 
 @lru_cache(maxsize=16384)
