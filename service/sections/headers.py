@@ -10,14 +10,16 @@ run that is a known name wins; where the tail starts decides what is accepted:
 
 1. at a line start: any case ("findings:", "Impression -", "FINDINGS" alone on a line);
 2. after ``. ! ?`` or ``, ; :`` (flattened exports: "...,FINDINGS: ,The lungs"): any case
-   with ``:``, except that the generic words (REPORT, PRIOR, RESULTS, ...) need a capital;
-   a dash only after a sentence end;
-3. after a word ("Indication: Seizure Comparison: None"): capitalised (Title or UPPER
-   case) and followed by ``:``, for the names that do not end ordinary phrases
-   (``_AFTER_WORD``); UPPER case also for the others but the generic ones.
+   with ``:``; a dash only after a sentence end and not in lower case;
+3. after a word ("Indication: Seizure Comparison: None"), followed by ``:``: capitalised
+   (Title or UPPER case) names of ``AFTER_WORD_TITLE`` and ``SHORT_LABELS``, non-generic
+   names in UPPER case or of several words, and any name right after a lower-case word or a
+   de-identification placeholder ("cough Prior:", "XXXX Prior:"); in lower case only names
+   of several words of the four sections ("... lateral reason for exam:"). A lower-case
+   single word ("the overall impression:") is prose.
 
 A name is an alias (or several joined by ``/``, ``&`` or ``and``: "FINDINGS/IMPRESSION");
-an alias word may be misspelt by one edit ("IMPRESION", "FINIDNGS", "COMPARISION").
+a section word may be misspelt by one edit ("IMPRESION", "FINIDNGS", "COMPARISION").
 At a line start or after punctuation two more forms count: a label whose last word is a
 section noun ("PAST MEDICAL HISTORY", "OPERATIVE FINDINGS", "CLINICAL IMPRESSION") and an
 alias qualified by ``for`` / ``of`` ("HISTORY OF PRESENT ILLNESS", "REASON FOR CONSULTATION").
@@ -103,6 +105,8 @@ def find_headers(text: str) -> list[Hit]:
             hits.append(Hit("line", match[1], offset + match.start(1), offset + match.end(1), kinds))
         offset += len(line) + 1
     lower = text.lower()
+    if len(lower) != len(text):  # a letter whose lower case is longer ("İ"): keep offsets aligned
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     for phrase in {phrase for stem, phrases in _SIG_BY_STEM.items() if stem in lower for phrase in phrases}:
         at = lower.find(phrase)
         while at >= 0:

@@ -114,3 +114,10 @@ def test_signature_phrases_and_e_signatures() -> None:
     assert result.sections["impression"] == "Normal."
     flat = SPLIT("FINDINGS: Clear., IMPRESSION: Normal., Electronically signed by A. Reader")
     assert flat.sections["impression"] == "Normal."
+
+
+def test_offsets_hold_when_a_letter_lower_cases_to_two() -> None:
+    text = "\u0130\u0130 note\nFINDINGS: Clear.\nIMPRESSION: Normal. Electronically signed by A. Reader"
+    result = SPLIT(text)
+    assert result.sections["impression"] == "Normal."
+    assert all(span is None or text[span[0] : span[1]] == result.sections[name] for name, span in result.spans.items())
