@@ -3,15 +3,23 @@
 The IU release keeps only the four section texts, not the original report, so each
 report is rendered here in layouts of our own (own-line or inline headers, aliases,
 shuffled order, extra sections and signatures, CRLF and hard wraps, capitals, dashes,
-one run-on line, and no headers at all) and split back through `SectionRouter`: the
+one run-on line; line breaks flattened to ", " or to spaces; inline headers right after
+the last word of the section before; a VistA-style export with field lines, status and
+staff blocks; one paragraph of sentences behind short labels "Reason:", "Hx:", "Comp:",
+"Imp:", with or without a label on the findings; and no headers at all) and split back
+through `SectionRouter`: the
 rules sectioner alone (`--route rules`, the default), or an LLM backend for every report
 (`--route llm`) or for the reports the rules are unsure of (`--route auto`). Absent gold
 sections are left out of the rendering.
 
 Metric: token-F1 per section (lower-cased word tokens; both empty = 1.0, one empty =
 0.0), macro-averaged over reports, per layout and per section; the overall figure is
-the mean over the headered layouts. Also: the share of reports routed as confident
-(confidence >= 0.9), the share with any section found, and reports/s of `split_batch`.
+the mean over the headered layouts (not `PARTLY_HEADERED`). Also: the share of reports
+routed as confident (confidence >= 0.9), the share with any section found, reports/s of
+`split_batch`, and a calibration table: per confidence band, the share of reports, their
+mean token-F1 and the share of them with token-F1 >= 0.95. `--mtsamples` adds the
+mtsamples notes whose explicit ALL-CAPS headers all map to the four sections (others are
+skipped), as shipped (line breaks flattened to ",") and with the line breaks restored.
 With a backend, per layout and in total: reports sent to the LLM, LLM calls per report,
 retries, fallbacks to the rules, backend errors, reasons answers were rejected, prompt
 tokens per call (and the share served from the prefix cache), output tokens per call.
@@ -19,7 +27,7 @@ Reports go to the router in batches of `--batch` (the engine batches each one). 
 backend answers one warm-up request first, timed apart as `first_call_s`, so reports/s
 is the steady rate, not the engine start.
 
-    python benchmarks/eval_sections.py [--data DIR] [--limit N] [--layouts a,b] [--json PATH]
+    python benchmarks/eval_sections.py [--data DIR] [--limit N] [--layouts a,b] [--mtsamples] [--json PATH]
     python benchmarks/eval_sections.py --route llm --backend vllm --mode spans --limit 20
     python benchmarks/eval_sections.py --route llm --backend openai --openai-base-url http://127.0.0.1:8009/v1
 """
@@ -30,6 +38,7 @@ import argparse
 import dataclasses
 import json
 import random
+import re
 import sys
 import textwrap
 import time
@@ -149,6 +158,107 @@ def _case(header: str, rng: random.Random) -> str:
     return rng.choice((header, header.title(), header.lower()))
 
 
+def _multiline(gold: Gold, title: str, rng: random.Random, any_case: bool = False) -> str:
+    """A report on several lines (title, headers on their own line or inline), to be flattened.
+    Headers are capitalised (Title or UPPER case), or in any case with `any_case`."""
+    parts = [title.strip()] if title.strip() and rng.random() < 0.5 else []
+    for name in _present(gold):
+        header = rng.choice((CLASSIC[name], *ALIASES[name][:3]))
+        header = _case(header, rng) if any_case else rng.choice((header, header.title()))
+        parts.append(f"{header}:\n{gold[name]}" if rng.random() < 0.5 else f"{header}: {gold[name]}")
+    return "\n\n".join(parts)
+
+
+def flat_comma(gold: Gold, title: str, rng: random.Random) -> str:
+    """Every line break (runs of them too) became ", " or "," as in exports that flatten lines;
+    headers in any case."""
+    separator = rng.choice((", ", ","))
+    return separator.join(line for line in _multiline(gold, title, rng, any_case=True).splitlines() if line.strip())
+
+
+def flat_space(gold: Gold, title: str, rng: random.Random) -> str:
+    """Every line break became a space."""
+    return " ".join(line for line in _multiline(gold, title, rng).splitlines() if line.strip())
+
+
+def flat_space_any_case(gold: Gold, title: str, rng: random.Random) -> str:
+    """`flat_space` with a third of the headers in lower case: "... PM indication: ..." after a word
+    is no header by the grammar (it reads as prose), so these reports must come out unsure."""
+    return " ".join(line for line in _multiline(gold, title, rng, any_case=True).splitlines() if line.strip())
+
+
+AFTER_WORD = {
+    "indication": ("Indication", "INDICATION", "Clinical History", "CLINICAL HISTORY", "Reason for exam"),
+    "comparison": ("Comparison", "COMPARISON", "Comparisons"),
+    "findings": ("Findings", "FINDINGS"),
+    "impression": ("Impression", "IMPRESSION", "Conclusion", "CONCLUSION"),
+}
+
+
+def after_words(gold: Gold, title: str, rng: random.Random) -> str:
+    """Inline headers that follow the last word of the section before, without a full stop."""
+    parts = []
+    for name in _present(gold):
+        body = gold[name].rstrip(". ") if rng.random() < 0.8 else gold[name]
+        parts.append(f"{rng.choice(AFTER_WORD[name])}: {body}")
+    return " ".join(parts)
+
+
+def vista(gold: Gold, title: str, rng: random.Random) -> str:
+    """A VistA-style export: field lines before and inside the report, status and staff blocks."""
+    wrap = lambda s: textwrap.fill(s, 70, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    lines = [
+        "                       RADIOLOGY REPORT",
+        f"Exm Date: {rng.choice(('JAN 02, 2020@10:15', 'MAR 14, 2019@08:02'))}",
+        "Req Phys: EXAMPLE,PROVIDER                Pat Loc: ER",
+        "Img Loc: X-RAY                            Service: Unknown",
+        "",
+        f" (Case {rng.randint(10, 999)}  COMPLETE) {title.strip() or 'CHEST 2 VIEWS'}   (RAD  Detailed)  CPT:71020",
+        "",
+        "    Proc Modifiers : NONE",
+    ]
+    if gold["indication"]:
+        lines += ["    Clinical History:", wrap(gold["indication"])]
+    lines += ["", "    Report Status: Verified                   Date Reported: JAN 02, 2020",
+              "                                              Date Verified: JAN 03, 2020",
+              "    Verifier E-Sig:/ES/A. EXAMPLE, MD", ""]
+    if gold["comparison"]:
+        lines += ["    Comparison:", wrap(gold["comparison"]), ""]
+    if gold["findings"]:
+        lines += ["    Report:", wrap(gold["findings"]), ""]
+    if gold["impression"]:
+        lines += ["    Impression:", wrap(gold["impression"]), ""]
+    code = rng.choice(("NORMAL", "MINOR ABNORMALITY", "ABNORMALITY, ATTN. NEEDED"))
+    lines += [f"    Primary Diagnostic Code: {code}",
+              "", "Primary Interpreting Staff:", "  A. EXAMPLE, MD, Staff Physician", "  /ES/ A. EXAMPLE, MD",
+              "  Released Date Time: JAN 03, 2020@09:00", "****** END ******"]
+    return "\n".join(lines)
+
+
+SHORT = {
+    "indication": ("Reason", "Hx", "Indication", "HX"),
+    "comparison": ("Comp", "Prior", "Comparison"),
+    "findings": ("Findings", "FINDINGS"),
+    "impression": ("Imp", "IMPRESSION", "Impression"),
+}
+
+
+def sentence_labels(gold: Gold, title: str, rng: random.Random) -> str:
+    """One paragraph, sentence after sentence, every section behind a short label ("Reason: fever.")."""
+    parts = [f"{title.strip() or 'CHEST PA/LAT'}."] if rng.random() < 0.7 else []
+    parts += [f"{rng.choice(SHORT[name])}: {gold[name]}" for name in _present(gold)]
+    return " ".join(parts)
+
+
+def sentence_partial(gold: Gold, title: str, rng: random.Random) -> str:
+    """Like `sentence_labels`, but the findings (and half of the comparisons) carry no label."""
+    parts = [f"{title.strip() or 'CHEST PA/LAT'}."] if rng.random() < 0.7 else []
+    unlabelled = {"findings"} | ({"comparison"} if rng.random() < 0.5 else set())
+    parts += [gold[name] if name in unlabelled else f"{rng.choice(SHORT[name])}: {gold[name]}"
+              for name in _present(gold)]
+    return " ".join(parts)
+
+
 LAYOUTS: dict[str, Layout] = {
     "classic": classic,
     "inline": inline,
@@ -159,8 +269,60 @@ LAYOUTS: dict[str, Layout] = {
     "all_caps": all_caps,
     "dash_mixed_case": dashes,
     "run_on_line": run_on,
+    "flat_comma": flat_comma,
+    "flat_space": flat_space,
+    "flat_space_any_case": flat_space_any_case,
+    "inline_after_words": after_words,
+    "vista": vista,
+    "sentence_labels": sentence_labels,
+    "sentence_partial": sentence_partial,
     HEADERLESS: headerless,
 }
+PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial", "flat_space_any_case"})
+"""Layouts where some sections have no header the grammar accepts: not in the headered overall."""
+
+MTS_HEADER = re.compile(r"(?:^|(?<=,))[ \t]*([A-Z][A-Z0-9 /&()#'-]{0,60}?)[ \t]*:")
+"""An explicit ALL-CAPS header of an mtsamples note: at the start or after a (flattened) line break."""
+MTS_MAP = {
+    "indication": re.compile(r"(?:[A-Z]+ ){0,3}HISTORY(?: OF [A-Z ]+)?|(?:CLINICAL )?INDICATIONS?(?: FOR [A-Z ]+)?"
+                             r"|REASONS? FOR [A-Z ]+"),
+    "comparison": re.compile(r"COMPARISONS?"),
+    "findings": re.compile(r"(?:[A-Z]+ )?FINDINGS?"),
+    "impression": re.compile(r"(?:[A-Z]+ )?(?:IMPRESSIONS?|CONCLUSIONS?)"),
+}
+"""The four sections of the issue: history/reason/indication, comparison, findings, impression/conclusion."""
+MTS_LAYOUTS = ("mtsamples_flat", "mtsamples_lines")
+
+
+def mtsamples_cases(path: Path) -> dict[str, tuple[list[str], list[Gold], list[str]]]:
+    """mtsamples notes whose every explicit header maps to one of the four sections, as shipped
+    (line breaks flattened to ",") and with the line breaks put back; gold = the text between a
+    header and the next one (the parts of a repeated section joined)."""
+    flat, lines, golds, ids = [], [], [], []
+    with path.open(encoding="utf-8") as handle:
+        notes = [json.loads(line) for line in handle if line.strip()]
+    for note in notes:
+        text = note["text"]
+        headers = list(MTS_HEADER.finditer(text))
+        kinds = [next((k for k, rx in MTS_MAP.items() if rx.fullmatch(h.group(1).strip())), None) for h in headers]
+        if not headers or None in kinds:
+            continue
+        gold: dict[str, list[str]] = {name: [] for name in SECTION_NAMES}
+        for i, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
+            end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+            gold[str(kind)].append(text[header.end() : end].strip(" ,"))
+        flat.append(text)
+        lines.append(_restore_lines(text))
+        golds.append({name: " ".join(parts) for name, parts in gold.items()})
+        ids.append(note["id"])
+    return {"mtsamples_flat": (flat, golds, ids), "mtsamples_lines": (lines, golds, ids)}
+
+
+def _restore_lines(text: str) -> str:
+    """Undo the scrape's flattening: a comma after a header's colon, or glued to the next word, was a line break."""
+    text = re.sub(r":[ \t]*,[ \t]*", ":\n", text)
+    return re.sub(r",(?=[A-Za-z])", "\n", text)
+
 
 def render(reports: Sequence[dict[str, str]], layout_name: str) -> tuple[list[str], list[Gold]]:
     """Each report's text in one layout, and its gold sections (upper-cased for `all_caps`)."""
@@ -177,15 +339,18 @@ def render(reports: Sequence[dict[str, str]], layout_name: str) -> tuple[list[st
 def evaluate(
     reports: Sequence[dict[str, str]], *, route: Route = "rules", backend: Backend | None = None,
     task: SectionTask | None = None, layouts: Sequence[str] | None = None, batch: int = DEFAULT_BATCH,
-    worst: int = 0,
+    worst: int = 0, extra: dict[str, tuple[list[str], list[Gold], list[str]]] | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
-    """F1 rows per layout (plus `overall_headered`), and cost rows per layout (plus `total`)."""
+    """F1 rows per layout (plus `overall_headered`), and cost rows per layout (plus `total`).
+
+    `extra` adds sets rendered elsewhere (name -> texts, gold sections, ids), e.g. `mtsamples_cases`."""
     task = task or SectionTask()
     results: dict[str, dict[str, float]] = {}
     costs: dict[str, dict[str, Any]] = {}
     total_stats, total_usage, total_sources, total_seconds = RouteStats(), Usage(), Counter[str](), 0.0
-    for layout_name in layouts or LAYOUTS:
-        texts, golds = render(reports, layout_name)
+    cases = {name: (*render(reports, name), [r["id"] for r in reports])
+             for name in (LAYOUTS if layouts is None else layouts)}
+    for layout_name, (texts, golds, ids) in {**cases, **(extra or {})}.items():
         router = SectionRouter(route, backend, task)
         usage_before = dataclasses.replace(backend.usage) if backend else Usage()
         started = time.perf_counter()
@@ -197,7 +362,7 @@ def evaluate(
         elapsed = time.perf_counter() - started
         print(f"  {layout_name}: {len(texts)} reports in {elapsed:.1f} s", file=sys.stderr, flush=True)
         usage = _usage_since(usage_before, backend.usage if backend else Usage())
-        results[layout_name] = _scores(reports, golds, outputs, elapsed, layout_name, worst)
+        results[layout_name] = _scores(ids, golds, outputs, elapsed, layout_name, worst)
         sources = Counter(o.source for o in outputs)
         costs[layout_name] = _costs(stats, usage, elapsed, sources)
         total_stats.add(stats)
@@ -205,29 +370,41 @@ def evaluate(
         total_usage.add(usage)
         total_seconds += elapsed
     costs["total"] = _costs(total_stats, total_usage, total_seconds, total_sources)
-    headered = [row for name, row in results.items() if name != HEADERLESS]
+    headered = [row for name, row in results.items() if name not in PARTLY_HEADERED and name in LAYOUTS]
     if headered:
         results["overall_headered"] = {key: sum(row[key] for row in headered) / len(headered) for key in headered[0]}
     return results, costs
 
 
-def _scores(reports: Sequence[dict[str, str]], golds: list[Gold], outputs: list[Sectioned], elapsed: float,
+BANDS = ((0.9, 1.01, ">= 0.9"), (0.7, 0.9, "0.7-0.9"), (0.4, 0.7, "0.4-0.7"), (0.0, 0.4, "< 0.4"))
+"""Confidence bands of the calibration table (>= 0.9 is what `--route auto` keeps)."""
+GOOD_F1 = 0.95
+
+
+def _scores(ids: Sequence[str], golds: list[Gold], outputs: list[Sectioned], elapsed: float,
             layout_name: str, worst: int) -> dict[str, float]:
     scores = {n: 0.0 for n in SECTION_NAMES}
     per_report = []
-    for report, gold, out in zip(reports, golds, outputs, strict=True):
+    for report_id, gold, out in zip(ids, golds, outputs, strict=True):
         f1s = {n: token_f1(gold[n], out.result.sections[n]) for n in SECTION_NAMES}
         for name, value in f1s.items():
             scores[name] += value
-        per_report.append((sum(f1s.values()) / len(f1s), report["id"], out.source, out.result.reasons))
-    row = {n: scores[n] / len(reports) for n in SECTION_NAMES}
+        per_report.append((sum(f1s.values()) / len(f1s), report_id, out.source, out.result.reasons,
+                           out.result.confidence))
+    n = len(ids)
+    row = {name: scores[name] / n for name in SECTION_NAMES}
     row["mean"] = sum(row.values()) / len(SECTION_NAMES)
-    row["confident"] = sum(o.result.confidence >= CONFIDENT for o in outputs) / len(reports)
-    row["coverage"] = sum(any(o.result.sections.values()) for o in outputs) / len(reports)
-    row["reports_per_s"] = len(reports) / elapsed if elapsed else float("inf")
-    for score, report_id, source, reasons in sorted(per_report)[:worst]:
+    row["confident"] = sum(o.result.confidence >= CONFIDENT for o in outputs) / n
+    row["coverage"] = sum(any(o.result.sections.values()) for o in outputs) / n
+    row["reports_per_s"] = n / elapsed if elapsed else float("inf")
+    for low, high, label in BANDS:
+        band = [f1 for f1, *_, confidence in per_report if low <= confidence < high]
+        row[f"share {label}"] = len(band) / n
+        row[f"f1 {label}"] = sum(band) / len(band) if band else float("nan")
+        row[f"good {label}"] = sum(f1 >= GOOD_F1 for f1 in band) / len(band) if band else float("nan")
+    for score, report_id, source, reasons, confidence in sorted(per_report)[:worst]:
         if score < 1.0:
-            print(f"  worst {layout_name} {report_id} f1={score:.3f} {source} {reasons}")
+            print(f"  worst {layout_name} {report_id} f1={score:.3f} conf={confidence:.2f} {source} {reasons}")
     return row
 
 
@@ -264,6 +441,23 @@ def markdown(results: dict[str, dict[str, float]]) -> str:
         cells = " | ".join(f"{row[k]:.4f}" for k in keys)
         lines.append(f"| {name} | {cells} | {row['reports_per_s']:,.1f} |")
     return "\n".join(lines)
+
+
+def calibration_markdown(results: dict[str, dict[str, float]]) -> str:
+    """Per layout and confidence band: share of reports, mean token-F1, share with token-F1 >= 0.95."""
+    heads = [f"{label}: share / F1 / F1>={GOOD_F1}" for *_, label in BANDS]
+    lines = ["| layout | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+    for name, row in results.items():
+        if name == "overall_headered":
+            continue
+        cells = [f"{row[f'share {label}']:.3f} / {_nan(row[f'f1 {label}'])} / {_nan(row[f'good {label}'])}"
+                 for *_, label in BANDS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _nan(value: float) -> str:
+    return "–" if value != value else f"{value:.4f}"
 
 
 def cost_markdown(costs: dict[str, dict[str, Any]]) -> str:
@@ -315,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="reports per split_batch call")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--worst", type=int, default=0, help="print ids of the N worst reports per layout")
+    parser.add_argument("--mtsamples", action="store_true",
+                        help="also score mtsamples/notes.jsonl: notes whose headers all map to the four sections,"
+                             " flattened as shipped and with line breaks restored")
     args = parser.parse_args(argv)
     layouts = args.layouts.split(",") if args.layouts else list(LAYOUTS)
     if unknown := [name for name in layouts if name not in LAYOUTS]:
@@ -340,8 +537,11 @@ def main(argv: list[str] | None = None) -> int:
             backend = _backend(args)
             first_call_s = _warm_up(backend, task, render(reports[:1], layouts[0])[0][0])
             print(f"  first call (engine start): {first_call_s:.1f} s", file=sys.stderr, flush=True)
+        extra = None
+        if args.mtsamples and (notes := args.data / "mtsamples" / "notes.jsonl").is_file():
+            extra = mtsamples_cases(notes)
         results, costs = evaluate(reports, route=args.route, backend=backend, task=task, layouts=layouts,
-                                  batch=args.batch, worst=args.worst)
+                                  batch=args.batch, worst=args.worst, extra=extra)
     except RadprepError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -351,12 +551,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(reports)} IU X-ray reports per layout; route {args.route}"
           + (f", backend {args.backend}, mode {args.mode}" if backend else "") + "; token-F1 (macro over reports)\n")
     print(markdown(results))
+    print(f"\nCalibration: per confidence band, the share of reports, their mean token-F1 and the share of them"
+          f" with token-F1 >= {GOOD_F1}\n")
+    print(calibration_markdown(results))
     if backend:
         print(f"\nLLM cost (first call, engine start included: {first_call_s:.1f} s, not counted below)\n")
         print(cost_markdown(costs))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"config": config, "layouts": results, "costs": costs}
+        rows = {name: {key: None if value != value else value for key, value in row.items()}  # NaN: empty band
+                for name, row in results.items()}
+        payload = {"config": config, "layouts": rows, "costs": costs}
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -14,12 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.sections.headers import OTHER, SIGNATURE, alias_kinds, find_headers
+from service.sections.aliases import SECTION_KINDS, SIGNATURE
+from service.sections.fields import STAFF
+from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, split_units
 
 CONFIDENCE = 0.4
+REPAIR_CONFIDENCE = 0.6
+_REPAIRABLE = frozenset({"findings_in_indication", "comparison_in_indication", "long_comparison", "long_indication"})
+_HEADER_BONUS = 1.0
+_FORBIDDEN = -1e9
 _INDICATION = re.compile(
     r"(?i)\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain|pain|cough|fever"
     r"|short(?:ness)? of breath|sob|dyspnea|evaluat|eval\b|r/o|rule out|assess|preop|pre-op|screen|follow[- ]?up"
@@ -51,8 +57,8 @@ _DATE_ONLY = re.compile(
 _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
+_SECTION_LIKE = frozenset({*SECTION_KINDS, "continuation", "addendum"})
 _STATES = ("none_before", *SECTION_NAMES, "none_after")
-_HEADER_GROUPS = ("line", "inline", "upper")  # find_headers groups of known section aliases
 
 
 def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> SectionResult:
@@ -63,23 +69,60 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
     """
     result = (rules or RulesSectioner()).split(text)
     if "no_headers" not in result.reasons:
+        if result.spans["findings"] is None and any(reason in _REPAIRABLE for reason in result.reasons):
+            return repair(text, result)
         return result
     hits = find_headers(text)
-    if any(hit[0] in _HEADER_GROUPS and set(alias_kinds(hit[1])) - {SIGNATURE, OTHER} for hit in hits):
+    if any(hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE for hit in hits):
         return result
     # No section headers, only known field lines ("Ordering physician: ...", "Exam: ...") and a signature
     # block ("Electronically signed by", "Dictated by"): the report around them is headerless. The field
     # lines and everything from the signature on are left out of the sections.
     skip: list[Span] = []
-    for group, name, start, _end in hits:
-        if group not in _HEADER_GROUPS:  # an unknown label ("PA AND LATERAL:") may head findings: kept
+    for hit in hits:
+        if hit.group not in (*SECTION_HEADER_GROUPS, "sig", "isig"):  # an unknown label may head findings: kept
             continue
-        if SIGNATURE in alias_kinds(name):
-            skip.append((start, len(text)))
+        if SIGNATURE in hit.kinds or STAFF in hit.kinds:
+            skip.append((hit.start, len(text)))
             break
-        line_end = text.find("\n", start)
-        skip.append((start, len(text) if line_end < 0 else line_end))
+        line_end = text.find("\n", hit.start)
+        skip.append((hit.start, len(text) if line_end < 0 else line_end))
     return split_headerless(text, skip)
+
+
+def repair(text: str, result: SectionResult) -> SectionResult:
+    """Where a check found another section's sentences inside an indication or comparison and the
+    findings are missing (a layout that labels some sections only: "Reason: fever. No prior. Lungs are
+    clear. IMPRESSION: ..."), the heuristic labels the sentences again. Headers keep their place: a
+    section's first sentence stays its own, and its later ones may go only to the sections that are
+    missing between it and the next one found (none after the last one). Confidence at most
+    `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
+    """
+    present = sorted((span, name) for name, span in result.spans.items() if span is not None)
+    order = [SECTION_NAMES.index(name) for _, name in present]
+    if order != sorted(order):
+        return result
+    units: list[Unit] = []
+    owner: list[str] = []
+    for (start, end), name in present:
+        for unit in split_units(text[start:end]):
+            units.append(Unit(start + unit.start, start + unit.end))
+            owner.append(name)
+    scores = [_scores(text, units, i) for i in range(len(units))]
+    for i, name in enumerate(owner):
+        rank = SECTION_NAMES.index(name)
+        nxt = next((SECTION_NAMES.index(n) for _, n in present if SECTION_NAMES.index(n) > rank), rank + 1)
+        allowed = {name} if i == 0 or owner[i - 1] != name else {*SECTION_NAMES[SECTION_NAMES.index(name) : nxt]}
+        for state in _STATES:
+            scores[i][state] = scores[i][state] + _HEADER_BONUS if state == name else (
+                scores[i][state] if state in allowed else _FORBIDDEN)
+    labels = _best_labels(text, units, scores)
+    spans: dict[str, Span | None] = {}
+    for name in SECTION_NAMES:
+        members = [u for u, label in zip(units, labels, strict=True) if label == name]
+        spans[name] = (members[0].start, members[-1].end) if members else None
+    confidence = min(result.confidence, REPAIR_CONFIDENCE)
+    return SectionResult.from_spans(text, spans, confidence, (*result.reasons, "heuristic_repair"))
 
 
 def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:

@@ -1,33 +1,36 @@
-"""Header aliases of chest X-ray reports and the one regex that finds them.
+"""The header grammar: where a header, a field label or a signature stands in a report.
 
-Every alias maps to a *kind*:
+The kinds a header maps to, the alias table and its misspellings are in ``aliases``.
 
-- one of the four section names (``indication``, ``comparison``, ``findings``,
-  ``impression``): the text after the header is that section;
-- ``OTHER``: a known section that is not one of the four (TECHNIQUE, EXAM, VIEWS,
-  DATE, ...). Its text is excluded, but the header still ends the section before it;
-- ``CONTINUATION``: RECOMMENDATION(S) / NOTIFICATION. Radiology datasets usually
-  count recommendations as part of the impression; see ``rules`` for how they attach;
-- ``ADDENDUM``: excluded like ``OTHER``, but lowers the confidence (an addendum may
-  amend the impression);
-- ``SIGNATURE``: attestation lines ("Radiologist:", "Dictated by ...", ...). Their text
-  belongs to no section.
+Header grammar
+--------------
+A *label* is a run of up to six words before a marker: ``:`` or a spaced dash
+(`` - ``), or the end of the line for a label alone on its line. The longest tail of the
+run that is a known name wins; where the tail starts decides what is accepted:
 
-A header is an alias (or several joined by ``/``, ``&`` or ``and``, e.g.
-"FINDINGS/IMPRESSION") that stands
+1. at a line start: any case ("findings:", "Impression -", "FINDINGS" alone on a line);
+2. after ``. ! ?`` or ``, ; :`` (flattened exports: "...,FINDINGS: ,The lungs"): any case
+   with ``:``; a dash only after a sentence end and not in lower case;
+3. after a word ("Indication: Seizure Comparison: None"), followed by ``:``: capitalised
+   (Title or UPPER case) names of ``AFTER_WORD_TITLE`` and ``SHORT_LABELS``, non-generic
+   names in UPPER case or of several words, and any name right after a lower-case word or a
+   de-identification placeholder ("cough Prior:", "XXXX Prior:"); in lower case only names
+   of several words of the four sections ("... lateral reason for exam:"). A lower-case
+   single word ("the overall impression:") is prose.
 
-1. at the start of a line, followed by ``:``, by a dash and a space, or by the end of
-   the line ("FINDINGS" alone on its line);
-2. after a sentence end (``.``, ``!``, ``?``, optionally a closing quote or bracket)
-   and a space, followed by ``:`` or `` - `` ("...clear. IMPRESSION: Normal.");
-3. anywhere after a space when written in capitals and followed by ``:``, for the
-   distinctive aliases only ("INDICATION: Cough COMPARISON: None" on one line).
+A name is an alias (or several joined by ``/``, ``&`` or ``and``: "FINDINGS/IMPRESSION");
+a section word may be misspelt by one edit ("IMPRESION", "FINIDNGS", "COMPARISION").
+At a line start or after punctuation two more forms count: a label whose last word is a
+section noun ("PAST MEDICAL HISTORY", "OPERATIVE FINDINGS", "CLINICAL IMPRESSION") and an
+alias qualified by ``for`` / ``of`` ("HISTORY OF PRESENT ILLNESS", "REASON FOR CONSULTATION").
+Field labels (``fields.field_kind``) count at a line start or after punctuation, and after a
+word when they have two capitalised words or more ("... Verified   Date Reported:").
 
-Signature phrases ("Electronically signed by", "I have personally reviewed", ...)
-need no colon; they count at the start of a line or after a sentence end.
+Signature phrases ("Electronically signed by", "I have personally reviewed", "/ES/")
+need no colon; they count at the start of a line or after punctuation.
 
-The regex also reports capitalised labels at the start of a line that are not known
-aliases ("LUNGS:", "FOO BAR:"); ``rules`` ignores the anatomical ones listed in
+An ALL-CAPS label at a line start or after ``, ;`` that is none of these ("LUNGS:", "FOO
+BAR:") is reported as ``label``; ``rules`` ignores the anatomical ones listed in
 ``SUBHEADINGS`` and flags the rest.
 """
 
@@ -35,180 +38,282 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Final, TypeAlias
+from typing import Final, NamedTuple
 
-OTHER: Final = "other"
-CONTINUATION: Final = "continuation"
-ADDENDUM: Final = "addendum"
-SIGNATURE: Final = "signature"
-
-# fmt: off
-_FAMILIES: Final[dict[str, tuple[str, ...]]] = {
-    "indication": (
-        "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL INDICATIONS",
-        "HISTORY", "CLINICAL HISTORY", "PATIENT HISTORY", "MEDICAL HISTORY",
-        "BRIEF HISTORY", "HX", "CLINICAL HX", "REASON FOR EXAM", "REASON FOR EXAMINATION",
-        "REASON FOR STUDY", "REASON FOR REQUEST", "REASON FOR REFERRAL",
-        "REASON FOR THE EXAM", "REASON FOR THE EXAMINATION", "REASON FOR THE STUDY",
-        "REASON", "CLINICAL INFORMATION", "CLINICAL INFO", "CLINICAL DATA",
-        "CLINICAL DETAILS", "CLINICAL NOTES", "CLINICAL QUESTION", "CLINICAL STATEMENT",
-        "CLINICAL", "PRESENTING COMPLAINT", "CHIEF COMPLAINT", "SYMPTOMS",
-    ),
-    "comparison": (
-        "COMPARISON", "COMPARISONS", "COMPARISON STUDY", "COMPARISON STUDIES",
-        "COMPARISON EXAM", "COMPARISON EXAMS", "COMPARISON EXAMINATION",
-        "COMPARISON EXAMINATIONS", "COMPARISON FILM", "COMPARISON FILMS",
-        "COMPARISON IMAGES", "COMPARED WITH", "COMPARED TO", "PRIOR", "PRIORS",
-        "PRIOR STUDY", "PRIOR STUDIES", "PRIOR EXAM", "PRIOR EXAMS", "PRIOR EXAMINATION",
-        "PRIOR EXAMINATIONS", "PRIOR IMAGING", "PRIOR FILMS", "PRIOR RADIOGRAPHS",
-        "PREVIOUS", "PREVIOUS STUDY", "PREVIOUS STUDIES", "PREVIOUS EXAM",
-        "PREVIOUS EXAMS", "PREVIOUS IMAGING",
-    ),
-    "findings": (
-        "FINDINGS", "FINDING", "REPORT", "DESCRIPTION", "OBSERVATIONS", "OBSERVATION",
-        "RESULTS", "RESULT", "DISCUSSION", "DETAILS", "REPORT TEXT", "BODY",
-        "RADIOGRAPHIC FINDINGS", "IMAGING FINDINGS", "CHEST FINDINGS",
-    ),
-    "impression": (
-        "IMPRESSION", "IMPRESSIONS", "FINAL IMPRESSION", "CONCLUSION", "CONCLUSIONS",
-        "OPINION", "SUMMARY", "ASSESSMENT", "DIAGNOSIS", "DIAGNOSES", "INTERPRETATION",
-        "RADIOLOGIC IMPRESSION", "RADIOLOGICAL IMPRESSION", "FINAL DIAGNOSIS",
-    ),
-    OTHER: (
-        "TECHNIQUE", "TECHNIQUES", "PROTOCOL", "EXAM", "EXAMINATION", "EXAMS",
-        "PROCEDURE", "STUDY", "STUDIES", "TYPE OF EXAM", "TYPE OF EXAMINATION",
-        "TYPE OF STUDY", "EXAM TYPE", "STUDY TYPE", "EXAM DESCRIPTION", "EXAM NAME",
-        "PROCEDURE NAME", "VIEWS", "VIEW", "NUMBER OF VIEWS", "DATE", "TIME",
-        "EXAM DATE", "STUDY DATE", "DATE OF EXAM", "DATE OF EXAMINATION", "DATE OF STUDY",
-        "DATE OF SERVICE", "DATE OF PROCEDURE", "ACCESSION", "ACCESSION NUMBER",
-        "ORDERING PHYSICIAN", "REFERRING PHYSICIAN", "ORDERED BY", "REFERRED BY",
-        "CONTRAST", "DOSE", "RADIATION DOSE", "FLUOROSCOPY TIME", "FINAL REPORT",
-        "WET READ", "PRELIMINARY REPORT",
-    ),
-    CONTINUATION: (
-        "RECOMMENDATION", "RECOMMENDATIONS", "FOLLOW-UP RECOMMENDATION",
-        "FOLLOW-UP RECOMMENDATIONS", "NOTIFICATION", "COMMUNICATION",
-    ),
-    ADDENDUM: ("ADDENDUM", "ADDENDA", "ADDENDUM REPORT", "AMENDED REPORT"),
-    SIGNATURE: (
-        "RADIOLOGIST", "ATTENDING RADIOLOGIST", "READING RADIOLOGIST", "ATTENDING",
-        "RESIDENT", "DICTATED", "DICTATED BY", "TRANSCRIBED", "TRANSCRIBED BY",
-        "SIGNED", "SIGNED BY", "ELECTRONICALLY SIGNED", "ELECTRONICALLY SIGNED BY",
-        "WORKSTATION", "TRANSCRIPTIONIST", "VERIFIED BY", "APPROVED BY", "READ BY",
-    ),
-}
-
-ALIASES: Final[dict[str, str]] = {
-    alias: kind for kind, aliases in _FAMILIES.items() for alias in aliases
-}
-"""Upper-case alias (single spaces) -> kind."""
-
-# Capitalised and followed by ':' anywhere after a space: only aliases that almost
-# never end a phrase of running text ("PRIOR STUDY DATE: ..." must not split).
-_STRONG: Final = (
-    "INDICATION", "INDICATIONS", "CLINICAL INDICATION", "CLINICAL HISTORY",
-    "REASON FOR EXAM", "REASON FOR EXAMINATION", "REASON FOR STUDY", "CLINICAL INFORMATION",
-    "COMPARISON", "COMPARISONS", "FINDINGS", "IMPRESSION", "IMPRESSIONS", "CONCLUSION",
-    "CONCLUSIONS", "TECHNIQUE", "RECOMMENDATION", "RECOMMENDATIONS", "ADDENDUM",
+from service.sections.aliases import (
+    AFTER_WORD_TITLE,
+    ALIASES,
+    GENERIC,
+    HEAD_NOUNS,
+    KNOWN_WORDS,
+    MISSPELLINGS,
+    OTHER,
+    SECTION_KINDS,
+    SHORT_LABELS,
+    SIGNATURE,
+    SIGNATURE_PHRASES,
 )
-
-SUBHEADINGS: Final = frozenset({
-    "LUNGS", "LUNG", "LUNG FIELDS", "HEART", "HEART SIZE", "CARDIAC", "CARDIOMEDIASTINAL",
-    "CARDIOMEDIASTINAL SILHOUETTE", "MEDIASTINUM", "HILA", "PLEURA", "PLEURAL SPACE",
-    "PLEURAL SPACES", "BONES", "OSSEOUS STRUCTURES", "SOFT TISSUES", "LINES", "TUBES",
-    "LINES AND TUBES", "LINES/TUBES", "TUBES/LINES", "SUPPORT DEVICES", "DEVICES",
-    "HARDWARE", "AIRWAYS", "AIRWAY", "ABDOMEN", "UPPER ABDOMEN", "DIAPHRAGM", "AORTA",
-    "VASCULATURE", "CHEST WALL", "NECK", "OTHER", "NOTE", "CHEST", "THORAX",
-})
-"""Capitalised labels that subdivide a section (mostly findings) and are no header."""
-
-_SIGNATURE_PHRASES: Final = (
-    "electronically signed", "electronically reviewed and signed", "e-signed",
-    "digitally signed", "signed by", "dictated by", "transcribed by", "reviewed by",
-    "verified by", "approved by", "read by", "interpreted by", "reported by",
-    "report signed", "report electronically signed",
-    "this report was electronically signed", "this report has been electronically signed",
-    "i have personally reviewed", "i personally reviewed", "i have reviewed the images",
-    "i reviewed the images", "attending attestation", "radiologist attestation",
-)
-
-# fmt: on
-
-_SEP: Final = r"(?:[ \t]*[/&][ \t]*|[ \t]+and[ \t]+)"
-_DASH: Final = "[-\u2013\u2014]"
+from service.sections.fields import FIELD, field_kind, is_code_label
 
 
-_Trie: TypeAlias = dict[str, "_Trie"]
+class Hit(NamedTuple):
+    """One header-like match: how it was found, its text, where it lies, what it names."""
+
+    group: str  # "line" | "inline" | "upper" (a known name), "sig"/"isig", "label" (unknown)
+    name: str  # the header's text as written
+    start: int  # offset of the name
+    end: int  # offset after the marker (":", " -"): where the header's content starts
+    kinds: tuple[str, ...]  # kinds of the names it joins; () for "label"
 
 
-def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
-    """A prefix-tree regex of the phrases: spaces match runs of blanks, '(S)' is allowed.
+SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
 
-    Factoring common prefixes keeps the regex fast: it tries a handful of branches at
-    each line start instead of every alias in turn.
-    """
-    trie: _Trie = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return "(?:" + _render(trie) + r")(?:\(s\))?"
-
-
-def _render(node: _Trie) -> str:
-    branches = [
-        (r"[ \t]+" if char == " " else re.escape(char)) + _render(child) for char, child in sorted(node.items()) if char
-    ]
-    if not branches:
-        return ""
-    body = "|".join(branches)
-    if "" in node:
-        return f"(?:{body})?"
-    return body if len(branches) == 1 else f"(?:{body})"
-
-
-_ALIAS: Final = _alternation(list(ALIASES))
-_NAME: Final = f"{_ALIAS}(?:{_SEP}{_ALIAS})*"
-_STRONG_NAME: Final = _alternation(_STRONG)
-
-_LINE_TAIL: Final = rf"(?:[ \t]*:|[ \t]*{_DASH}(?=\s|\Z)|(?=[ \t]*(?:[\r\n]|\Z)))"
-
-# Every branch starts by consuming the character before the header (a line break,
-# sentence-end punctuation or a blank). Such a leading character class lets the regex
-# engine skip ahead to candidates instead of trying every branch at every position;
-# ``find_headers`` puts a line break before the text so that offset 0 is a line start.
-HEADER_RE: Final = re.compile(
-    r"[\r\n.!?\t ](?:"
-    # 1. at the start of a line: an alias, a signature phrase or an unknown label
-    rf"(?<=[\r\n])[ \t]*(?:(?P<line>{_NAME}){_LINE_TAIL}"
-    rf"|(?P<sig>{_alternation(_SIGNATURE_PHRASES)})\b"
-    r"|(?P<label>(?-i:[A-Z][A-Z /&()-]{1,40}?))[ \t]*:)"
-    # 2. after a sentence end: an alias or a signature phrase
-    rf"|(?<=[.!?])[\"')\]]?[ \t]+(?:(?P<inline>{_NAME})(?:[ \t]*:|[ \t]+{_DASH}[ \t])"
-    rf"|(?P<isig>{_alternation(_SIGNATURE_PHRASES)})\b)"
-    # 3. capitalised after a blank
-    rf"|(?<=[\t ])(?P<upper>(?-i:{_STRONG_NAME}))[ \t]*:"
-    ")",
-    re.IGNORECASE,
-)
-"""Groups: ``line``/``inline``/``upper`` (an alias), ``sig``/``isig``, ``label``."""
-
-Hit = tuple[str, str, int, int]
-"""(group, matched name, start of the name, end of the header) in text offsets."""
+_DASHES: Final = "-\u2013\u2014"
+_REVERSED_TOKEN: Final = r"[\w'#&/()\-]*[A-Za-z#](?![\w'#&/()\-])"
+_REVERSED_RUN_RE: Final = re.compile(rf"{_REVERSED_TOKEN}(?:[ \t]+{_REVERSED_TOKEN}){{0,5}}")
+"""A label run (up to six words, each starting with a letter or "#") read backwards from its marker."""
+_MAX_RUN_CHARS: Final = 90
+_BARE_RE: Final = re.compile(r"[ \t]*([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?")
+_MAX_BARE_CHARS: Final = 48
+_SIG_PHRASES_LOWER: Final = (*SIGNATURE_PHRASES, "/es/")
+_SIG_STEMS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
+                     "interpreted", "reported by", "attestation", "/es/")
+"""Each signature phrase holds one of these: a phrase is looked for only when its stem is in the text."""
+_SIG_BY_STEM: Final = {stem: tuple(p for p in _SIG_PHRASES_LOWER if stem in p) for stem in _SIG_STEMS}
+_WORD_RE: Final = re.compile(r"\S+")
+_JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
+_PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
+_LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", "A"})
 
 
 def find_headers(text: str) -> list[Hit]:
-    """All header-like matches of ``HEADER_RE`` in text order."""
-    return [
-        (
-            match.lastgroup or "",
-            match.group(match.lastgroup or 0),
-            match.start(match.lastgroup or 0) - 1,
-            match.end() - 1,
-        )
-        for match in HEADER_RE.finditer("\n" + text)
-    ]
+    """Every header, field label, signature and unknown capitalised label, in text order."""
+    hits: list[Hit] = []
+    for mark_start, mark_end in _markers(text):
+        end = mark_start
+        while end > 0 and text[end - 1] in " \t":
+            end -= 1
+        run = _REVERSED_RUN_RE.match(text[max(0, end - _MAX_RUN_CHARS) : end][::-1])
+        if run is not None:
+            hit = _classify_run(text, end - run.end(), end, mark_end, text[end:mark_end])
+            if hit is not None:
+                hits.append(hit)
+    offset = 0
+    for line in text.split("\n"):
+        if (len(line) <= _MAX_BARE_CHARS and "." not in line and (match := _BARE_RE.fullmatch(line))
+                and (kinds := name_kinds(match[1]))):
+            hits.append(Hit("line", match[1], offset + match.start(1), offset + match.end(1), kinds))
+        offset += len(line) + 1
+    lower = text.lower()
+    if len(lower) != len(text):  # a letter whose lower case is longer ("İ"): keep offsets aligned
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for phrase in {phrase for stem, phrases in _SIG_BY_STEM.items() if stem in lower for phrase in phrases}:
+        at = lower.find(phrase)
+        while at >= 0:
+            after = at + len(phrase)
+            if (at == 0 or not lower[at - 1].isalnum()) and (after == len(lower) or not lower[after].isalnum()):
+                context = _context(text, at)
+                if context != "word":
+                    group = "sig" if context == "line" else "isig"
+                    hits.append(Hit(group, text[at:after], at, after, (SIGNATURE,)))
+            at = lower.find(phrase, after)
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=lambda hit: (hit.start, -hit.end))
+    kept = [hits[0]]
+    for hit in hits[1:]:
+        if hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+def _markers(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every ":" (not of "://") and every dash run after a blank that ends at a blank
+    or a line end."""
+    found = []
+    at = text.find(":")
+    while at >= 0:
+        if not text.startswith("//", at + 1):
+            found.append((at, at + 1))
+        at = text.find(":", at + 1)
+    for dash in _DASHES:
+        at = text.find(" " + dash)
+        while at >= 0:
+            end = at + 2
+            while end < len(text) and text[end] in _DASHES:
+                end += 1
+            if end == len(text) or text[end] in " \t\r\n":
+                found.append((at + 1, end))
+            at = text.find(" " + dash, end)
+    return found
+
+
+def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
+    """The hit for the longest known tail of the label run text[start:end], if any."""
+    context = _context(text, start)
+    prev_lower = context == "word" and _is_lowerish(_prev_token(text, start))
+    found = _classify_label(text[start:end], context, prev_lower, ":" in mark)
+    if found is None:
+        return None
+    offset, group, kinds = found
+    return Hit(group, text[start + offset : end], start + offset, header_end, kinds)
+
+
+@lru_cache(maxsize=16384)
+def _classify_label(run: str, first_context: str, first_prev_lower: bool,
+                    colon: bool) -> tuple[int, str, tuple[str, ...]] | None:
+    """(offset of the tail in the run, group, kinds) for the longest tail of `run` accepted in its
+    context, or an unknown capitalised label; None when neither."""
+    words = [m.start() for m in _WORD_RE.finditer(run)]
+    for i, tail_start in enumerate(words):
+        context = first_context if i == 0 else "word"
+        prev_lower = first_prev_lower if i == 0 else _is_lowerish(run[words[i - 1] : tail_start].strip())
+        accepted = _accept(run[tail_start:], context, colon, len(words) - i, prev_lower)
+        if accepted is not None:
+            return tail_start, accepted[0], accepted[1]
+    if colon and first_context in ("line", "clause") and len(run) <= 40 and run.isupper():
+        return 0, "label", ()
+    return None
+
+
+@lru_cache(maxsize=16384)
+def _accept(name: str, context: str, colon: bool, n_words: int,
+            prev_lower: bool) -> tuple[str, tuple[str, ...]] | None:
+    """(group, kinds) when `name` is a header in this context, else None. `prev_lower`: the word
+    before is in lower case (a capital there starts a header, not a sentence)."""
+    case = _case(name)
+    kinds = name_kinds(name)
+    if kinds == (OTHER,) and field_kind(name) is not None:  # EXAM DATE, ACCESSION, ...: a field line
+        kinds = (FIELD,)
+    if kinds:
+        normal = normal_spelling(_normal(name))
+        if context == "line":
+            return "line", kinds
+        if context in ("sentence", "clause", "colon"):
+            if not colon and (context != "sentence" or case == "lower"):
+                return None
+            return "inline", kinds
+        if not colon:
+            return None
+        if case == "lower":
+            multiword = " " in normal and normal not in GENERIC and all(k in SECTION_KINDS for k in kinds)
+            return ("upper", kinds) if multiword else None
+        if case not in ("upper", "title"):
+            return None
+        if prev_lower or normal in AFTER_WORD_TITLE or normal in SHORT_LABELS or (
+            normal not in GENERIC and (case == "upper" or " " in normal)
+        ):
+            return "upper", kinds
+        return None
+    if not colon:
+        return None
+    field = field_kind(name, lenient=context != "word")
+    if field is not None:
+        if context == "word" and (case not in ("upper", "title") or (n_words < 2 and not is_code_label(name))):
+            return None
+        return ("inline" if context != "line" else "line"), (field,)
+    if context in ("line", "sentence", "clause") and case in ("upper", "title"):
+        kind = _grammar_kind(name, context == "line")
+        if kind is not None:
+            return ("line" if context == "line" else "inline"), (kind,)
+    return None
+
+
+_PLACEHOLDER_RE: Final = re.compile(r"X{3,}\W*$|\*\*\]\W*$|_{2,}\W*$")
+"""A de-identification placeholder ends the word before ("XXXX", "[**Date**]", "___"): a value, not a label."""
+
+
+def _prev_token(text: str, start: int) -> str:
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    j = i
+    while j > 0 and not text[j - 1].isspace():
+        j -= 1
+    return text[j:i]
+
+
+def _is_lowerish(token: str) -> bool:
+    """A word in lower case, or one that ends a phrase in lower case ("test", "x-ray", "5")."""
+    letters = [c for c in token if c.isalpha()]
+    return not letters or letters[0].islower() or _PLACEHOLDER_RE.search(token) is not None
+
+
+def _context(text: str, start: int) -> str:
+    """What precedes offset `start`: "line" (a line start), "sentence" (. ! ?), "colon", "clause"
+    (, ; and other punctuation) or "word"."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or text[i] in "\r\n":
+        return "line"
+    char = text[i]
+    if char in "\"')]" and i > 0:
+        char = text[i - 1] if text[i - 1] in ".!?" else char
+    if char in ".!?":
+        return "sentence"
+    if char.isalnum():
+        return "word"
+    return "colon" if char == ":" else "clause"
+
+
+@lru_cache(maxsize=16384)
+def _case(name: str) -> str:
+    """Case of a name: "upper", "title" (each word capitalised, none in capitals), "first" (only the first letter
+    capitalised), "lower", or "mixed"."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters:
+        return "none"
+    if all(c.isupper() for c in letters):
+        return "upper"
+    words = [w for w in re.split(r"[ \t/&]+", name) if w and w[0].isalpha() and w.upper() not in _LINKS]
+    if all(w[0].isupper() and (len(w) <= 3 or not w.isupper()) for w in words):
+        return "title"
+    if name[0].isupper() and all(c.islower() for c in name[1:] if c.isalpha()):
+        return "first"
+    if all(c.islower() for c in letters):
+        return "lower"
+    return "mixed"
+
+
+def _normal(name: str) -> str:
+    return " ".join(_PLURAL_RE.sub("", name).upper().split())
+
+
+def normal_spelling(normal: str) -> str:
+    return " ".join(word if word in KNOWN_WORDS else MISSPELLINGS.get(word, word) for word in normal.split())
+
+
+@lru_cache(maxsize=8192)
+def name_kinds(name: str) -> tuple[str, ...]:
+    """Kinds of the aliases joined in a header name ("FINDINGS/IMPRESSION"), or () if it is none."""
+    kinds = []
+    for part in _JOIN_RE.split(name):
+        normal = normal_spelling(_normal(part))
+        kind = ALIASES.get(normal)
+        if kind is None:
+            return ()
+        kinds.append(kind)
+    return tuple(kinds)
+
+
+alias_kinds = name_kinds
+
+
+@lru_cache(maxsize=8192)
+def _grammar_kind(name: str, line_start: bool) -> str | None:
+    """A section kind by the label grammar: a section noun last (at a line start only), or an alias
+    qualified by for/of."""
+    words = normal_spelling(_normal(name)).split()
+    if not 1 < len(words) <= 6:
+        return None
+    if line_start and len(words) <= 4 and words[-1] in HEAD_NOUNS and not set(words) & {"NO", "NOT", "WITHOUT"}:
+        return HEAD_NOUNS[words[-1]]
+    for i, word in enumerate(words[1:], start=1):
+        if word in ("FOR", "OF"):
+            kind = ALIASES.get(" ".join(words[:i]))
+            return kind if kind in SECTION_KINDS else None
+    return None
 
 
 EXAM_TITLE_RE: Final = re.compile(
@@ -218,12 +323,3 @@ EXAM_TITLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 """A line that reads like an exam title or date line ("CHEST 2 VIEWS", "PA and LAT")."""
-
-_SPLIT_RE: Final = re.compile(_SEP, re.IGNORECASE)
-_PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def alias_kinds(name: str) -> tuple[str, ...]:
-    """Kinds of the aliases in a matched header name, in order of appearance."""
-    return tuple(ALIASES[" ".join(_PLURAL_RE.sub("", part).upper().split())] for part in _SPLIT_RE.split(name))

@@ -40,27 +40,38 @@ reason                         penalty  meaning
 ``combined_header``            0.2      one header names two sections
 ``unknown_header``             0.15     a capitalised "LABEL:" line that is no alias
 ``detached_recommendation``    0.1      recommendations apart from the impression
+``contains_other_header``,     0.5      the validator of LLM answers fails (``checks``)
+``overlap``, ``not_verbatim``
+``header_inside:<name>``,      0.3      a plausibility check fails (``checks``)
+``field_inside:<name>``,
+``findings_in_indication``,
+``comparison_in_indication``,
+``long_comparison``
+``long_indication``            0.2      an indication much longer than the rest
+``text_after_field``           0.2      prose after a field line, before a header
+``lenient_header``             0.05     a header the checks found was used (below)
 =============================  =======  ==============================================
 
 So >= 0.9 means: findings or impression header found, no duplicates, nothing but an
-exam title line before the first header. Reasons never contain report text.
+exam title line before the first header, and every check passed. Reasons never contain
+report text.
+
+Field lines (``fields``) end the section before them; their value, to the end of the
+line, belongs to no section. When a check finds another section's header that the
+grammar left out ("Comparison: None DESCRIPTION: ..."), the report is split again with
+it, and the second split is kept when it fails fewer checks.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
-from service.sections.headers import (
-    ADDENDUM,
-    CONTINUATION,
-    EXAM_TITLE_RE,
-    OTHER,
-    SIGNATURE,
-    SUBHEADINGS,
-    alias_kinds,
-    find_headers,
-)
+from service.sections.aliases import ADDENDUM, CONTINUATION, OTHER, SIGNATURE, SUBHEADINGS
+from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
+from service.sections.fields import FIELD, STAFF
+from service.sections.headers import EXAM_TITLE_RE, Hit, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 
 PENALTIES: Final[dict[str, float]] = {
@@ -71,10 +82,27 @@ PENALTIES: Final[dict[str, float]] = {
     "combined_header": 0.2,
     "unknown_header": 0.15,
     "detached_recommendation": 0.1,
+    "contains_other_header": 0.5,
+    "overlap": 0.5,
+    "not_verbatim": 0.5,
+    "header_inside": 0.3,
+    "field_inside": 0.3,
+    "findings_in_indication": 0.3,
+    "comparison_in_indication": 0.3,
+    "long_comparison": 0.3,
+    "long_indication": 0.2,
+    "text_after_field": 0.2,
+    "lenient_header": 0.05,
 }
+_LENIENT_REASONS: Final = ("header_inside", "preamble_text")
+
+ORPHAN: Final = "orphan"
+"""Text after a field line, before the next header: it belongs to no section."""
 
 _MAX_TITLE_LINES: Final = 3
 _MAX_TITLE_CHARS: Final = 160
+_MAX_TITLE_SENTENCES: Final = 2
+_SENTENCE_RE: Final = re.compile(r"[A-Za-z]{2}[.!?](?=\s+[A-Z])")
 
 @dataclass(frozen=True)
 class _Segment:
@@ -83,72 +111,110 @@ class _Segment:
     kind: str
     start: int
     end: int
+    inline: bool = False  # its header does not start a line
 
 
 class RulesSectioner:
     """Split reports at known headers; see the module docstring for the rules."""
 
     def split(self, text: str) -> SectionResult:
-        segments, first_header, reasons = _scan(text)
-        segments = _attach_continuations(segments, reasons)
-        by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
-        for index, segment in enumerate(segments):
-            if segment.kind in by_name:
-                by_name[segment.kind].append(index)
-        if not any(by_name.values()):
-            return _empty(("no_headers",))
-
-        spans: dict[str, Span | None] = {}
-        for name, indices in by_name.items():
-            if len(indices) > 1:
-                reasons.append(f"duplicate_header:{name}")
-            spans[name] = _section_span(text, segments, indices)
-        if not by_name["findings"] and not by_name["impression"]:
-            reasons.append("no_findings_or_impression")
-        if not _is_title(text[:first_header]):
-            reasons.append("preamble_text")
-
-        penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
-        return SectionResult(
-            sections={name: None if span is None else text[span[0] : span[1]] for name, span in spans.items()},
-            spans=spans,
-            confidence=round(max(0.0, 1.0 - penalty), 2),
-            reasons=tuple(reasons),
-        )
+        hits = find_headers(text)
+        result = _split(text, hits)
+        if not any(r.startswith(_LENIENT_REASONS) for r in result.reasons):
+            return result
+        # A header the grammar leaves out ("Comparison: None DESCRIPTION: ...") was seen by the checks:
+        # split again with it, and keep that split when it passes the checks the first one failed.
+        extra = lenient_hits(text, result, hits)
+        if not extra:
+            return result
+        second = _split(text, sorted([*hits, *extra], key=lambda hit: hit.start))
+        if len(second.reasons) < len(result.reasons) or second.confidence > result.confidence:
+            confidence = round(max(0.0, second.confidence - PENALTIES["lenient_header"]), 2)
+            return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "lenient_header"))
+        return result
 
 
-def _scan(text: str) -> tuple[list[_Segment], int, list[str]]:
+def _split(text: str, hits: list[Hit]) -> SectionResult:
+    """The split of one report at the given header hits, checked (see the module docstring)."""
+    segments, first_header, reasons = _scan(text, hits)
+    segments = _attach_continuations(segments, reasons)
+    by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
+    for index, segment in enumerate(segments):
+        if segment.kind in by_name:
+            by_name[segment.kind].append(index)
+    if not any(by_name.values()):
+        return _empty(("no_headers",))
+
+    spans: dict[str, Span | None] = {}
+    for name, indices in by_name.items():
+        if len(indices) > 1:
+            reasons.append(f"duplicate_header:{name}")
+        spans[name] = _section_span(text, segments, indices)
+    if not by_name["findings"] and not by_name["impression"]:
+        reasons.append("no_findings_or_impression")
+    preamble = text[:first_header]
+    if not _is_title(preamble) or has_header_label(preamble) or reads_as_findings(preamble):
+        reasons.append("preamble_text")
+
+    if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
+        reasons.append("text_after_field")
+    result = SectionResult.from_spans(text, spans, 1.0)
+    if (problem := validate(text, result, hits)) is not None:
+        reasons.append(problem)
+    reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
+    penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
+    return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
+
+
+def _scan(text: str, hits: list[Hit]) -> tuple[list[_Segment], int, list[str]]:
     """Segments in text order, the offset of the first header, and reasons so far."""
-    bounds: list[tuple[int, int, str]] = []
+    bounds: list[tuple[int, int, str, bool]] = []
     reasons: list[str] = []
-    for group, name, start, end in find_headers(text):
-        if group == "label":
+    for hit in hits:
+        if hit.group == "label":
             in_section = bool(bounds) and bounds[-1][2] in SECTION_NAMES
-            label = " ".join(name.split())
+            label = " ".join(hit.name.split())
             if in_section and label not in SUBHEADINGS and "unknown_header" not in reasons:
                 reasons.append("unknown_header")
             continue
-        kind = SIGNATURE if group in ("sig", "isig") else _resolve(name, reasons)
-        bounds.append((start, end, kind))
-    segments = [
-        _Segment(kind, content_start, bounds[i + 1][0] if i + 1 < len(bounds) else len(text))
-        for i, (_, content_start, kind) in enumerate(bounds)
-    ]
+        kind = SIGNATURE if hit.group in ("sig", "isig") else _resolve(hit.kinds, reasons)
+        bounds.append((hit.start, hit.end, kind, hit.group != "line"))
+    segments: list[_Segment] = []
+    for i, (_, content_start, kind, inline) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
+        if kind == FIELD:
+            value_end = _field_end(text, content_start)
+            if value_end < end:
+                segments.append(_Segment(FIELD, content_start, value_end))
+                content_start, kind = value_end, ORPHAN
+        segments.append(_Segment(kind, content_start, end, inline))
     return segments, bounds[0][0] if bounds else len(text), reasons
 
 
-def _resolve(name: str, reasons: list[str]) -> str:
-    """The kind of a header name, which may join several aliases."""
-    kinds = alias_kinds(name)
+def _field_end(text: str, start: int) -> int:
+    """End of a field's value: its line, or the next line when the label stands alone."""
+    line_end = _line_end(text, start)
+    if text[start:line_end].strip() or line_end == len(text):
+        return line_end
+    return _line_end(text, line_end + 1)
+
+
+def _line_end(text: str, start: int) -> int:
+    ends = [i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _resolve(kinds: tuple[str, ...], reasons: list[str]) -> str:
+    """The kind of a header that may join several names."""
     sections = [kind for kind in kinds if kind in SECTION_NAMES]
     if sections:
         if len(set(sections)) > 1 and "combined_header" not in reasons:
             reasons.append("combined_header")
         return sections[0]
-    for kind in (CONTINUATION, ADDENDUM, SIGNATURE):
+    for kind in (CONTINUATION, ADDENDUM, SIGNATURE, FIELD):
         if kind in kinds:
             return kind
-    return OTHER
+    return SIGNATURE if STAFF in kinds else OTHER
 
 
 def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[_Segment]:
@@ -157,7 +223,7 @@ def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[
     for segment in segments:
         if segment.kind == CONTINUATION:
             if result and result[-1].kind == "impression":
-                result[-1] = _Segment("impression", result[-1].start, segment.end)
+                result[-1] = _Segment("impression", result[-1].start, segment.end, result[-1].inline)
                 continue
             if "detached_recommendation" not in reasons:
                 reasons.append("detached_recommendation")
@@ -179,19 +245,32 @@ def _section_span(text: str, segments: list[_Segment], indices: list[int]) -> Sp
 
 
 def _strip(text: str, start: int, end: int) -> Span | None:
-    """(start, end) without surrounding whitespace, or None when nothing is left."""
+    """(start, end) without surrounding whitespace (and the commas of a flattened line break), or None
+    when nothing is left."""
     chunk = text[start:end]
-    left = chunk.lstrip()
+    left = chunk.lstrip(_BLANK)
     if not left:
         return None
     start += len(chunk) - len(left)
-    return start, start + len(left.rstrip())
+    return start, start + len(left.rstrip(_BLANK))
+
+
+_BLANK: Final = " \t\r\n\f\v,;"
+
+
+def _is_prose(chunk: str) -> bool:
+    """Four words or more that are not an exam title: text that some section may have lost."""
+    return len(_WORDS_RE.findall(chunk)) >= _MIN_PROSE_WORDS and not _is_title(chunk)
+
+
+_WORDS_RE: Final = re.compile(r"[A-Za-z]{2,}")
+_MIN_PROSE_WORDS: Final = 4
 
 
 def _is_title(preamble: str) -> bool:
     """True when the text before the first header is empty or an exam title."""
     lines = [line for line in preamble.splitlines() if line.strip()]
-    if len(lines) > _MAX_TITLE_LINES:
+    if len(lines) > _MAX_TITLE_LINES or len(_SENTENCE_RE.findall(preamble)) > _MAX_TITLE_SENTENCES:
         return False
     return all(len(line) <= _MAX_TITLE_CHARS and EXAM_TITLE_RE.search(line) for line in lines)
 

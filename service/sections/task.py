@@ -23,14 +23,14 @@ import jinja2
 
 from service.backends.base import CompletionRequest, Constraints
 from service.errors import ConfigError, SectionValidationError
-from service.sections.headers import alias_kinds, find_headers
+from service.sections.checks import validate_spans
+from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.units import numbered, split_units
 
 Mode = Literal["spans", "text"]
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _USER_MARK = "=== user ==="
-_SECTION_HEADER_GROUPS = ("line", "inline", "upper")
 LLM_CONFIDENCE = 0.8  # a validated LLM answer: below the rules' "confident" mark, above a guess
 
 
@@ -163,9 +163,9 @@ def _strip_header(text: str, span: Span | None) -> Span | None:
         return None
     start, end = span
     piece = text[start:end]
-    hits = [h for h in find_headers(piece) if h[0] in _SECTION_HEADER_GROUPS]
-    if hits and not piece[: hits[0][2]].strip():
-        start += hits[0][3]
+    hits = [h for h in find_headers(piece) if h.group in SECTION_HEADER_GROUPS]
+    if hits and not piece[: hits[0].start].strip():
+        start += hits[0].end
     while start < end and (text[start].isspace() or text[start] in ":-"):
         start += 1
     while end > start and text[end - 1].isspace():
@@ -174,11 +174,5 @@ def _strip_header(text: str, span: Span | None) -> Span | None:
 
 
 def _check(text: str, spans: dict[str, Span | None]) -> None:
-    present = sorted((span, name) for name, span in spans.items() if span is not None)
-    for (earlier, _), (later, _) in zip(present, present[1:], strict=False):
-        if later[0] < earlier[1]:
-            raise SectionValidationError("overlap")
-    for span, name in present:
-        for group, header, *_ in find_headers(text[span[0] : span[1]]):
-            if group in _SECTION_HEADER_GROUPS and any(k in SECTION_NAMES and k != name for k in alias_kinds(header)):
-                raise SectionValidationError("contains_other_header")
+    if (reason := validate_spans(text, spans)) is not None:
+        raise SectionValidationError(reason)

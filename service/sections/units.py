@@ -25,14 +25,16 @@ class Unit:
     end: int
 
 
-def split_units(text: str) -> list[Unit]:
+def split_units(text: str, headers: bool = True) -> list[Unit]:
     """Lines, cut at sentence ends and before section headers inside a line
-    ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers."""
+    ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers.
+    `headers=False`: lines and sentences only (for text known to hold no header)."""
     units: list[Unit] = []
     for line in re.finditer(r"[^\r\n]+", text):
         cuts = {line.start() + brk.end() for brk in _SENTENCE_END.finditer(line.group())
                 if not _NO_BREAK_BEFORE.search(line.group()[: brk.start()])}
-        cuts |= {line.start() + hit[2] for hit in find_headers(line.group()) if hit[0] in ("inline", "upper")}
+        if headers:
+            cuts |= {line.start() + hit.start for hit in find_headers(line.group()) if hit.group in ("inline", "upper")}
         start = line.start()
         for cut in sorted(c for c in cuts if line.start() < c < line.end()):
             _append(units, text, start, cut)

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks import bench_corpus, bench_deid, bench_llm, machine, make_corpus
+from benchmarks import bench_corpus, bench_deid, bench_llm, bench_sections, machine, make_corpus
 from service.records import InputRecord
 from service.sections.rules_backend import RulesBackend
 from service.sections.task import SectionTask
@@ -95,3 +95,16 @@ def test_the_stamp_names_machine_date_command_and_load() -> None:
     assert stamp["machine"]["cores"] and stamp["date"][:2] == "20" and "python" in stamp["command"].lower()
     assert isinstance(stamp["under_load"], bool)
     assert machine.stamp(1, [5.0, 5.0, 5.0])["under_load"] is True
+
+
+def test_the_sections_speed_script_skips_without_data_and_rejects_unknown_layouts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_sections.main(["--data", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("skipped:")
+    (tmp_path / "iu_xray").mkdir()
+    report = {"id": "R1", "indication": "Cough.", "comparison": "", "findings": "Clear.", "impression": "Normal."}
+    (tmp_path / "iu_xray" / "reports.jsonl").write_text(json.dumps(report) + "\n", encoding="utf-8")
+    assert bench_sections.rate(["FINDINGS: Clear.\nIMPRESSION: Normal."], rounds=1) > 0
+    with pytest.raises(SystemExit):
+        bench_sections.main(["--data", str(tmp_path), "--layouts", "nope", "--rounds", "1"])
+    assert bench_sections.main(["--data", str(tmp_path), "--layouts", "classic", "--rounds", "1"]) == 0

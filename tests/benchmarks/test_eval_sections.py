@@ -110,3 +110,44 @@ def test_cli_without_data_skips(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_cli_reports_a_backend_that_cannot_answer(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ev.main(["--data", str(data_dir), "--route", "llm", "--backend", "fake"]) == 1
     assert capsys.readouterr().err == "error: fake backend: no reply queued\n"
+
+
+def test_new_layouts_render_every_section_verbatim_and_score_on_the_rules_route() -> None:
+    for layout in ("flat_comma", "flat_space", "flat_space_any_case", "inline_after_words", "vista",
+                   "sentence_labels", "sentence_partial"):
+        texts, golds = ev.render(REPORTS, layout)
+        for text, gold in zip(texts, golds, strict=True):
+            assert all(word in text for value in gold.values() for word in value.rstrip(".").split())
+    flat, _ = ev.render(REPORTS, "flat_comma")
+    assert "\n" not in flat[0] and "," in flat[0]
+    vista, _ = ev.render(REPORTS, "vista")
+    assert "Report Status:" in vista[0] and "Primary Interpreting Staff:" in vista[0]
+    results, _ = ev.evaluate(REPORTS, layouts=["vista", "flat_comma", "inline_after_words", "sentence_labels"])
+    assert all(results[name]["mean"] == 1.0 for name in ("vista", "flat_comma", "inline_after_words"))
+
+
+def test_calibration_bands_hold_every_report_once() -> None:
+    results, _ = ev.evaluate(REPORTS, layouts=["classic", "headerless"])
+    for name in ("classic", "headerless"):
+        assert sum(results[name][f"share {label}"] for *_, label in ev.BANDS) == pytest.approx(1.0)
+    assert results["classic"]["share >= 0.9"] == 1.0 and results["classic"]["good >= 0.9"] == 1.0
+    assert results["headerless"]["share 0.4-0.7"] == 1.0
+    table = ev.calibration_markdown(results)
+    assert "| classic | 1.000 / 1.0000 / 1.0000 |" in table and "overall_headered" not in table
+
+
+def test_mtsamples_notes_with_other_headers_are_skipped_and_line_breaks_restored(tmp_path: Path) -> None:
+    notes = [
+        {"id": "mts-1", "text": "HISTORY OF PRESENT ILLNESS: ,Cough for a week.,FINDINGS: ,Clear lungs.,"
+                                "IMPRESSION: ,Normal."},
+        {"id": "mts-2", "text": "HISTORY: ,Cough.,PLAN: ,Rest."},
+    ]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps(n) + "\n" for n in notes), encoding="utf-8")
+    cases = ev.mtsamples_cases(path)
+    flat, golds, ids = cases["mtsamples_flat"]
+    assert ids == ["mts-1"] and golds[0]["findings"] == "Clear lungs." and golds[0]["comparison"] == ""
+    lines = cases["mtsamples_lines"][0][0]
+    assert lines.splitlines()[:2] == ["HISTORY OF PRESENT ILLNESS:", "Cough for a week."]
+    results, _ = ev.evaluate(REPORTS, layouts=[], extra=cases)
+    assert results["mtsamples_flat"]["mean"] == 1.0 and results["mtsamples_lines"]["mean"] == 1.0

@@ -1,4 +1,4 @@
-from service.sections.headerless import CONFIDENCE, rules_or_heuristic, split_headerless
+from service.sections.headerless import CONFIDENCE, REPAIR_CONFIDENCE, rules_or_heuristic, split_headerless
 
 PARAGRAPHS = (
     "72-year-old woman with cough and fever.\n\nComparison with the prior radiograph from last year.\n\n"
@@ -50,3 +50,24 @@ def test_a_signature_block_and_field_lines_do_not_count_as_headers() -> None:
 def test_a_title_and_signature_alone_give_no_sections() -> None:
     text = "Xray Chest PA and Lateral\n\nDictated by: B. Sample, MD\nTranscribed by: CD"
     assert all(section is None for section in rules_or_heuristic(text).sections.values())
+
+
+def test_sentences_of_unlabelled_sections_are_labelled_again_after_a_check_fails() -> None:
+    text = ("CHEST PA/LAT. Reason: fever and cough. No prior. The lungs are clear. The heart size is normal. "
+            "No pleural effusion. IMPRESSION: No acute disease.")
+    result = rules_or_heuristic(text)
+    assert result.sections == {
+        "indication": "fever and cough.", "comparison": "No prior.",
+        "findings": "The lungs are clear. The heart size is normal. No pleural effusion.",
+        "impression": "No acute disease.",
+    }
+    assert "findings_in_indication" in result.reasons and "heuristic_repair" in result.reasons
+    assert result.confidence <= REPAIR_CONFIDENCE
+
+
+def test_a_repair_keeps_sections_found_by_their_headers_and_their_order() -> None:
+    shuffled = "IMPRESSION: Normal. Reason: cough. The lungs are clear. The heart is normal."
+    result = rules_or_heuristic(shuffled)
+    assert "heuristic_repair" not in result.reasons and result.sections["impression"] == "Normal."
+    headed = rules_or_heuristic("Reason: cough. The lungs are clear. The heart is normal. FINDINGS: Clear.")
+    assert "heuristic_repair" not in headed.reasons and headed.sections["findings"] == "Clear."
