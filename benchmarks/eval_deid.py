@@ -251,6 +251,7 @@ class DeidScore:
     leaked: Counter = field(default_factory=Counter)  # (type, value)
     token_leaks: int = 0
     api_errors: int = 0
+    birth_capped: int = 0  # birth dates implying 90+, moved to age 90 (not in the shift check)
 
     def summary(self) -> dict[str, Any]:
         one = [p for p, s in self.shifts.items() if len(s) == 1]
@@ -269,6 +270,7 @@ class DeidScore:
             "name_mrn_keys": len(self.surrogates), "name_mrn_inconsistent": len(inconsistent),
             "leaks": sum(self.leaks.values()), "leaks_per_type": dict(self.leaks),
             "name_token_leaks": self.token_leaks, "api_offset_errors": self.api_errors,
+            "birth_dates_capped": self.birth_capped,
             "_inconsistent": inconsistent,
         }
 
@@ -296,6 +298,18 @@ def score_deid(reports: Sequence[pi.Report], results: Sequence[Any]) -> DeidScor
     return sc
 
 
+_BIRTH_CUE = re.compile(r"(?i)\b(?:dob|d\.o\.b|date[ \t]+of[ \t]+birth|birth[ \t]*date|born(?:[ \t]+on)?)\W{0,4}$")
+
+
+def _old_birth_date(rep: pi.Report, g: pi.GoldSpan) -> bool:
+    """A birth date 90 or more years before the report's latest other date: the de-identifier moves
+    it so that the age is 90, so it keeps no per-patient shift."""
+    if g.date is None or not _BIRTH_CUE.search(rep.text[max(0, g.start - 24) : g.start]):
+        return False
+    others = [o.date for o in rep.phi if o.type == pi.DATE and o.date is not None and o is not g]
+    return bool(others) and (max(others) - g.date).days >= 89 * 365 + 300
+
+
 def _score_date(sc: DeidScore, rep: pi.Report, g: pi.GoldSpan, out: str) -> None:
     sc.dates += 1
     sc.dates_changed += out != g.text
@@ -307,6 +321,9 @@ def _score_date(sc: DeidScore, rep: pi.Report, g: pi.GoldSpan, out: str) -> None
     sc.dates_same_format += same
     if not same:
         sc.format_misses[(g.fmt, g.text, out)] += 1
+    if new is not None and g.date is not None and g.fmt in pi.FULL_DATE_FORMATS and _old_birth_date(rep, g):
+        sc.birth_capped += 1  # moved to age 90 on purpose (Safe Harbor): no shift to count
+        return
     if new is not None and g.date is not None and g.fmt in pi.FULL_DATE_FORMATS:
         if "{yy}" in pi.DATE_FORMATS[g.fmt]:  # a 2-digit year names no century: take the nearest one
             candidates = []
@@ -386,6 +403,7 @@ def print_deid(summary: dict[str, Any], sc: DeidScore, k: int) -> None:
     print(f"| patients with one shift (0 < abs <= 365) | {good} / {n} (one shift: {one}) "
           f"| all | {_verdict(n == good)} |")
     print(f"| shift range (days) | {summary['shift_min']} .. {summary['shift_max']} | | |")
+    print(f"| birth dates implying 90+ moved to age 90 (not in the shift check) | {summary['birth_dates_capped']} | | |")
     bad = summary["name_mrn_inconsistent"]
     print(f"| same patient name / MRN -> same surrogate | {bad} inconsistent of "
           f"{summary['name_mrn_keys']} | 0 | {_verdict(bad == 0)} |")

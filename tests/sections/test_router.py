@@ -64,10 +64,10 @@ def test_the_rules_backend_answers_like_the_rules_in_both_modes() -> None:
 
 def test_a_failed_check_sends_auto_to_the_llm_and_warns_on_the_rules_route() -> None:
     run_on = "Reason: cough. The lungs are clear. The heart size is normal. IMPRESSION: Normal."
-    (ruled,) = SectionRouter("rules").split_batch([run_on])
+    (ruled,), _ = SectionRouter("rules").split_batch([run_on])
     assert ruled.source == "rules"
     assert ruled.result.sections["findings"] == "The lungs are clear. The heart size is normal."
     assert ruled.warnings and "findings_in_indication" in ruled.warnings[0] and "lungs" not in ruled.warnings[0]
     fake = FakeBackend([json.dumps({"indication": [1, 1], "comparison": [], "findings": [2, 3], "impression": [4, 4]})])
-    (auto,) = SectionRouter("auto", fake).split_batch([run_on])
+    (auto,), _ = SectionRouter("auto", fake).split_batch([run_on])
     assert auto.source == "llm" and [r.document for r in fake.requests] == [run_on]
