@@ -403,7 +403,8 @@ def print_deid(summary: dict[str, Any], sc: DeidScore, k: int) -> None:
     print(f"| patients with one shift (0 < abs <= 365) | {good} / {n} (one shift: {one}) "
           f"| all | {_verdict(n == good)} |")
     print(f"| shift range (days) | {summary['shift_min']} .. {summary['shift_max']} | | |")
-    print(f"| birth dates implying 90+ moved to age 90 (not in the shift check) | {summary['birth_dates_capped']} | | |")
+    print(f"| birth dates implying 90+ moved to age 90 (not in the shift check) "
+          f"| {summary['birth_dates_capped']} | | |")
     bad = summary["name_mrn_inconsistent"]
     print(f"| same patient name / MRN -> same surrogate | {bad} inconsistent of "
           f"{summary['name_mrn_keys']} | 0 | {_verdict(bad == 0)} |")
