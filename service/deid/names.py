@@ -557,14 +557,15 @@ class NameRecognizer:
                     or len(a.text) < 3 or len(b.text) < 3 or not _joined(text, a, b.start):
                 continue
             la, lb = a.lower, b.lower
-            if not self._is_first_name(la) or la in STOPWORDS or lb in STOPWORDS:
+            # Plain or kept words ("Grace Hale", "Hope Waters", "Will Rice") only in a name's position:
+            # alone in parentheses, or as the subject of a clinical verb.
+            placed = bool(_IN_PARENTHESES.match(text, b.end) and text[a.start - 1 : a.start] == "(") \
+                or bool(_SUBJECT_VERB.match(text, b.end))
+            first = self._is_first_name(la) or placed and _word_zipf(la) < 3.0 and not lists.vocabulary(la)
+            if not first or la in STOPWORDS and not placed or lb in STOPWORDS:
                 continue
             if la in lists.clinical or lb in lists.clinical or not (self._is_name_word(lb) or _word_zipf(lb) < 3.0):
                 continue
-            # Plain or kept words ("Grace Hale", "Hope Waters") only in a name's position: alone in
-            # parentheses, or as the subject of a clinical verb.
-            placed = bool(_IN_PARENTHESES.match(text, b.end) and text[a.start - 1 : a.start] == "(") \
-                or bool(_SUBJECT_VERB.match(text, b.end))
             plain = la in lists.english and lb in lists.english or la in lists.keep or lb in lists.keep or \
                 _word_zipf(la) >= _COMMON_WORD and _word_zipf(lb) >= _COMMON_WORD
             if plain and not placed:
