@@ -310,7 +310,14 @@ def _old_birth_date(rep: pi.Report, g: pi.GoldSpan) -> bool:
     return bool(others) and (max(others) - g.date).days >= 89 * 365 + 300
 
 
+_TIME_AFTER = re.compile(r"(?:@[ \t]?|T|[ \t]+)\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]?[ap]\.?m\.?)?", re.IGNORECASE)
+
+
 def _score_date(sc: DeidScore, rep: pi.Report, g: pi.GoldSpan, out: str) -> None:
+    # A time glued to the date is replaced with it (and kept as written): score the date part.
+    time = _TIME_AFTER.match(rep.text, g.end)
+    if time and out.endswith(time.group()) and len(out) > len(time.group()):
+        out = out[: -len(time.group())]
     sc.dates += 1
     sc.dates_changed += out != g.text
     new = pi.parse_date(out, g.fmt)  # None: not a valid date in the original's format

@@ -66,7 +66,7 @@ _DATE_WORD = re.compile(
 )
 _FRACTION_WORD = re.compile(
     r"(?i)(?:\b(?:upper|lower|mid|middle|distal|proximal|inferior|superior|pain|strength|score|ps|peep|cpap"
-    r"|bipap|vent|motor|power|grips?|reflexes|rate|ratio|[a-z]*/)\s*[:=]?\s*)$"
+    r"|bipap|vent|motor|power|grips?|reflexes|rate|ratio)\s*[:=]?\s*|%/)$"
 )
 # A 4-digit time of day ("at 1800", "@2000", "from 2000 to 2400", "HEME=1800") is no year.
 _TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|from|until|till|since|to|after|before|around|@|q|x)|[@=~])\s*$")

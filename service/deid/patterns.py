@@ -209,8 +209,9 @@ def addresses(text: str) -> list[Span]:
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
     for m in _ADDRESS_LABEL.finditer(text):
         rest = m.group("rest")
-        cut = next((c for c in _ADDRESS_END.finditer(rest)
-                    if not (c["word"] and c["word"].lower() in _ADDRESS_ABBREVIATIONS)), None)
+        cut = next((c for c in _ADDRESS_END.finditer(rest)  # "Jr.", "Blvd.", "N." end no sentence
+                    if not (c["word"] and (c["word"].lower() in _ADDRESS_ABBREVIATIONS or len(c["word"]) <= 3))),
+                   None)
         found += _address_line(rest[: cut.end("word") + 1 if cut["word"] else cut.start()] if cut else rest,
                                m.start("rest"))
     return found
