@@ -38,12 +38,13 @@ _AFTER_TITLE = re.compile(r"\b(?:Dr|Drs|Mr|Mrs|Ms|Miss|Prof|Doctor)\.?[ \t]+(?:[
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _UNIT = (
     r"(?:mg|mcg|µg|ug|g|kg|lb|lbs|oz|ml|mL|cc|L|l|dL|dl|cm|mm|m|in|inch|inches|ft|%|units?|IU|mEq|meq|mmol"
-    r"|mmHg|mm\s?Hg|bpm|C|F|°C|°F|degrees|mg/dL|mg/dl|mg/kg|mcg/kg|g/dL|mL/hr|ml/hr|cc/hr|L/min|liters?"
+    r"|mmHg|mm\s?Hg|bpm|°C|°F|degrees|mg/dL|mg/dl|mg/kg|mcg/kg|g/dL|mL/hr|ml/hr|cc/hr|L/min|liters?"
     r"|hours?|hrs?|minutes?|mins?|days?|weeks?|tablets?|tabs?|puffs?|drops?|French|Fr|gauge"
     r"|joules|J|mA|kV|mSv|Gy|cGy)"
 )
 NUMBER_WITH_UNIT = re.compile(
     rf"(?<![\w.])\d+(?:[.,]\d+)?(?:/\d+(?:\.\d+)?)?(?:\s?(?:-|to|x)\s?\d+(?:\.\d+)?)?\s?{_UNIT}(?![\w/])"
+    r"|(?<![\w./:])(?:3\d|4[0-4]|9\d|10\d|11[0-2])(?:\.\d{1,2})?\s?[CF]\b"  # temperatures
 )
 
 

@@ -81,7 +81,7 @@ _UNITS = frozenset(
 )
 _UNIT = (
     r"(?:mg|mcg|µg|ug|g|gm|gms|kg|lb|lbs|oz|ml|mL|cc|L|l|dL|dl|cm|mm|m|in|inch|inches|ft|%|units?|IU|mEq|meq|mmol"
-    r"|mmHg|mm\s?Hg|bpm|C|F|°C|°F|degrees|mg/dL|mg/dl|mg/kg|mcg/kg|g/dL|mL/hr|ml/hr|cc/hr|L/min|liters?|mcg/min"
+    r"|mmHg|mm\s?Hg|bpm|°C|°F|degrees|mg/dL|mg/dl|mg/kg|mcg/kg|g/dL|mL/hr|ml/hr|cc/hr|L/min|liters?|mcg/min"
     r"|hours?|hrs?|minutes?|mins?|days?|weeks?|tablets?|tabs?|puffs?|drops?|French|Fr|gauge|joules|J|mA|kV|mSv"
     r"|Gy|cGy|mGy|sec|seconds?|mL/min|mls?|cmH2O|cm\s?H2O|breaths?)"
 )
@@ -89,6 +89,8 @@ _PROTECTED = re.compile(
     rf"(?<![\w.:])\d+(?:[.,]\d+)?(?:/\d+(?:\.\d+)?)?(?:[ \t]?(?:-|to|x)[ \t]?\d+(?:\.\d+)?)?[ \t]?{_UNIT}(?![\w/])"
     r"|(?i:\b(?:cpt|icd(?:-?9|-?10)?(?:-cm)?)(?:[ \t]+code)?[ \t]*[:#]?[ \t]*)[A-Z]?\d[\dA-Z]*(?:\.[\dA-Z]+)?"
     r"|\b[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?\b"
+    # temperatures: a plausible value before C or F ("37.2 C", "101F"; not "6/12 C AMI", where c means "with")
+    r"|(?<![\w./:])(?:3\d|4[0-4]|9\d|10\d|11[0-2])(?:\.\d{1,2})?[ \t]?[CF]\b"
 )
 # "Apt 20C", "Room 5F", "#12 ft" are addresses and numbers, not temperatures or lengths.
 _UNIT_NUMBER_BEFORE = re.compile(r"(?i)(?:\b(?:apt|ste|rm|bldg|unit|room|suite|floor|fl)\.?|#)[ \t]*$")

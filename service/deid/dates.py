@@ -105,8 +105,12 @@ _SHAPES: tuple[_Shape, ...] = (
     ),
     _Shape("month_name_year",
            re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+of[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
-    _Shape("month_day", re.compile(rf"{_L}(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
-    _Shape("month_year", re.compile(rf"{_L}(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
+    # also glued to a word ("LA-10/3", "fx4/97")
+    _Shape("month_day", re.compile(rf"(?:{_L}|(?<=[^\W\d_]-))(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
+    _Shape("month_year",
+           re.compile(rf"(?:{_L}|(?<=[^\W\d_])|(?<=[^\W\d_]-))(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
+    # a day of the month alone ("on the 11th"): a date element
+    _Shape("ordinal_day", re.compile(r"(?i:\b(?:on|since|until|by)[ \t]+the[ \t]+)(?P<day>[12]?\d|3[01])(?P<ord>st|nd|rd|th)\b")),
     _Shape(
         "compact",
         re.compile(rf"{_L}(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
@@ -158,6 +162,8 @@ def find_dates(text: str) -> list[DateMatch]:
                 start = m.start()
                 if shape.name == "event_year":  # the date is the year, not the event before it
                     start, end = m.start("year") - (text[m.start("year") - 1] == "'"), m.end("year")
+                elif shape.name == "ordinal_day":
+                    start, end = m.start("day"), m.end("ord")
                 found.append(DateMatch(start, end, shape.name, m, first))
     found.sort(key=lambda d: (d.start, -(d.end - d.start)))
     result: list[DateMatch] = []
@@ -273,6 +279,8 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     text = m.group(0)
     base = m.start()
     time = m.string[m.end() : d.end]  # a glued time of day, kept as written
+    if d.shape == "ordinal_day":
+        return shift_day_text(m.string[d.start : d.end], offset_days)
     if d.shape in ("year", "event_year"):
         step = 10 if m["year"].rstrip("'").endswith(("s", "S")) else 1  # a decade moves a decade
         year = _full_year(m["year"])
@@ -343,6 +351,15 @@ def shift_compact(value: str, offset_days: int) -> str | None:
     except ValueError:
         return None
     return (original + dt.timedelta(days=offset_days)).strftime("%Y%m%d")
+
+
+def shift_day_text(text: str, offset_days: int) -> str:
+    """A day of the month alone ("11th") moved by the offset within a 31-day month, ordinal kept."""
+    m = re.fullmatch(r"(\d{1,2})([A-Za-z]{2})", text)
+    if m is None:
+        return text
+    day = (int(m[1]) - 1 + offset_days) % 31 + 1
+    return f"{day}{_ordinal(day, m[2])}"
 
 
 def shift_year_text(text: str, offset_days: int) -> str:

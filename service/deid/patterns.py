@@ -152,7 +152,7 @@ def _spans(regex: re.Pattern[str], text: str, kind: EntityType, group: str | int
 def dates(text: str) -> list[Span]:
     # A bare year ("1855") is weak evidence: a street number or an ID that overlaps it wins.
     return [
-        Span(EntityType.DATE, d.start, d.end, 0.5 if d.shape in ("year", "event_year") else 0.95,
+        Span(EntityType.DATE, d.start, d.end, 0.5 if d.shape in ("year", "event_year", "ordinal_day") else 0.95,
              f"date:{d.shape}" + (":day-first" if d.day_first else ""))
         for d in find_dates(text)
     ]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from service.deid.dates import calendar_date, shift_date_text, shift_year_text, whole_date
+from service.deid.dates import calendar_date, shift_date_text, shift_day_text, shift_year_text, whole_date
 from service.deid.detect import Detector
 from service.deid.keys import KeyedHasher, PatientContext, patient_key
 from service.deid.spans import EntityType, Span
@@ -93,6 +93,8 @@ class Deidentifier:
         kind = span.entity_type
         if kind is EntityType.DATE and span.source == "date:event_year":  # "CABG 81": the year alone
             return shift_year_text(value, patient.date_offset_days)
+        if kind is EntityType.DATE and span.source == "date:ordinal_day":  # "on the 11th"
+            return shift_day_text(value, patient.date_offset_days)
         if kind is EntityType.DATE:
             shifted = shift_date_text(value, patient.date_offset_days, day_first=_day_first(span))
             return shifted if shifted is not None else self.surrogates.identifier(value)
