@@ -107,10 +107,12 @@ _SHAPES: tuple[_Shape, ...] = (
            re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+of[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
     # also glued to a word ("LA-10/3", "fx4/97")
     _Shape("month_day", re.compile(rf"(?:{_L}|(?<=[^\W\d_]-))(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
-    _Shape("month_year",
-           re.compile(rf"(?:{_L}|(?<=[^\W\d_])|(?<=[^\W\d_]-))(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}")),
+    _Shape("month_year", re.compile(
+        rf"(?:{_L}|(?<=[^\W\d_])|(?<=[^\W\d_]-))(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}"
+    )),
     # a day of the month alone ("on the 11th"): a date element
-    _Shape("ordinal_day", re.compile(r"(?i:\b(?:on|since|until|by)[ \t]+the[ \t]+)(?P<day>[12]?\d|3[01])(?P<ord>st|nd|rd|th)\b")),
+    _Shape("ordinal_day",
+           re.compile(r"(?i:\b(?:on|since|until|by)[ \t]+the[ \t]+)(?P<day>[12]?\d|3[01])(?P<ord>st|nd|rd|th)\b")),
     _Shape(
         "compact",
         re.compile(rf"{_L}(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
