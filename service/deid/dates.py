@@ -104,7 +104,7 @@ _SHAPES: tuple[_Shape, ...] = (
         ),
     ),
     _Shape("month_name_year",
-           re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+of[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
+           re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+(?i:of)[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
     # also glued to a word ("LA-10/3", "fx4/97")
     _Shape("month_day", re.compile(rf"(?:{_L}|(?<=[^\W\d_]-))(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
     _Shape("month_year", re.compile(

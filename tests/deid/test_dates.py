@@ -136,3 +136,15 @@ def test_day_or_month_first_is_decided_by_the_text() -> None:
 
 def test_times_alone_and_fractions_are_not_dates() -> None:
     assert find_dates("Called at 14:20, BP 120/80, 1/2 of the lung.") == []
+
+
+def test_dates_of_nursing_notes() -> None:
+    text = "PMH: CABG 81, MI '92. Cultures drawn on the 11th. Fx4/97. Line LA-10/3. TOXICITY-9/2/92. MARCH OF 1993."
+    found = find_dates(text)
+    assert [text[d.start : d.end] for d in found] == ["81", "'92", "11th", "4/97", "10/3", "9/2/92", "MARCH OF 1993"]
+    assert [shift_date(d, 40) for d in found] == ["82", "'93", "20th", "5/97", "11/12", "10/12/92", "APRIL OF 1993"]
+
+
+def test_four_digit_times_and_ventilator_settings_are_not_dates() -> None:
+    text = "Lasix given @1800 and at 2000, awake from 2000 to 2400. PS 5/5, CPAP 40%/5/5, strength 5/5. HR 92."
+    assert find_dates(text) == []
