@@ -209,6 +209,8 @@ def addresses(text: str) -> list[Span]:
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
     for m in _ADDRESS_LABEL.finditer(text):
         rest = m.group("rest")
+        if not rest[:1].isdigit() and m.group().lower().lstrip().startswith(("lives", "resides")):
+            continue  # "lives at home with his parents": no address without a street number
         cut = next((c for c in _ADDRESS_END.finditer(rest)  # "Jr.", "Blvd.", "N." end no sentence
                     if not (c["word"] and (c["word"].lower() in _ADDRESS_ABBREVIATIONS or len(c["word"]) <= 3))),
                    None)
