@@ -238,6 +238,9 @@ class NameRecognizer:
             else:
                 lower_case = "rare"  # "talked with helen", "husband milovan"
             i = bisect_left(starts, m.end())
+            if cased and lower_case == "title_cased" and trigger.strip().isupper() and "." not in trigger \
+                    and i < len(tokens) and tokens[i].text.isupper() and not self._is_name_word(tokens[i].lower):
+                continue  # "MR CARDIAC MRPH" is a modality and an exam title, not Mr. Cardiac
             role = bool(_IS_ROLE.search(trigger) or _IS_RELATIVE.search(trigger))
             j = self._extend(text, tokens, i, lower_case, after_label=after_label, role=role and not cased)
             strong_role = bool(_STRONG_ROLE.search(trigger))
