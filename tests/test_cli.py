@@ -151,6 +151,24 @@ def test_bad_records_go_to_the_errors_file_and_the_rest_is_processed(tmp_path: P
     assert "Thornquist" not in everything and "line 4" in done.stderr
 
 
+def test_hostile_values_are_errors_of_their_record_and_the_valid_ones_are_written(tmp_path: Path) -> None:
+    good = [json.dumps({"id": f"g{i}", "text": f"FINDINGS: Nodule {i}.\nIMPRESSION: Follow up."}) for i in range(6)]
+    hostile = [r'{"id": "s", "patient_id": "PT-\ud800", "text": "FINDINGS: x"}',
+               '{"id": "n", "text": "FINDINGS: x", "metadata": {"PatientWeight": NaN}}',
+               '{"id": "d", "text": "FINDINGS: x", "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"]
+    source = _write_jsonl(tmp_path / "in.jsonl", [*good[:2], hostile[0], *good[2:4], *hostile[1:], *good[4:]])
+    for command in ("process", "batch"):
+        output = tmp_path / f"{command}.jsonl"
+        done = _run([command, str(source), "-o", str(output)], {"RADPREP_SECRET": "hostile-input-test-secret"})
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        text = output.read_text(encoding="utf-8")
+        assert [json.loads(line)["id"] for line in text.splitlines()] == [f"g{i}" for i in range(6)]
+        assert "NaN" not in text
+        errors = [json.loads(line) for line in output.with_suffix(".errors.jsonl").read_text().splitlines()]
+        assert [(e["where"], e["id"], e["field"]) for e in errors] == [
+            ("line 3", "s", "patient_id"), ("line 6", "n", "metadata.PatientWeight"), ("line 7", None, "<record>")]
+
+
 def test_csv_and_parquet_inputs(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -38,7 +38,7 @@ from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeli
 from service.errors import ApiError, NotReadyError, RadprepError, RecordError
 from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
-from service.records import InputRecord, field_label, validate
+from service.records import InputRecord, NestingError, decode_json, field_label, validate
 from service.settings import Settings, resolve_secret
 
 log = logging.getLogger("radprep.api")
@@ -110,7 +110,9 @@ async def read_json(request: Request, limit: int) -> object:
     if not body.strip():
         raise ApiError("empty_body", "the request body is empty; send a JSON object", status=400)
     try:
-        return json.loads(body.decode("utf-8"))
+        return decode_json(body.decode("utf-8"))
+    except NestingError:
+        raise ApiError("invalid_json", "JSON nested too deeply", status=422) from None
     except UnicodeDecodeError:
         raise ApiError("invalid_encoding", "the request body is not valid UTF-8", status=400) from None
     except json.JSONDecodeError as exc:
