@@ -39,7 +39,7 @@ from service.errors import ApiError, NotReadyError, RadprepError, RecordError
 from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
 from service.records import InputRecord, NestingError, decode_json, field_label, validate
-from service.settings import Settings, resolve_secret
+from service.settings import Settings, load_settings, resolve_secret
 
 log = logging.getLogger("radprep.api")
 _bearer = HTTPBearer(auto_error=False, description="an API key from RADPREP_API_KEYS")
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     """The service. With `pipeline`, that pipeline runs in a thread and is ready at once. Without, the app
     loads one at start-up (models included) in a worker process (`api.worker_process`, default) or a
     thread; /readyz turns 200 when it is ready."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     state = ServiceState(settings, pipeline)
 
     @asynccontextmanager
@@ -319,7 +319,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_env() -> FastAPI:
     """The app for `uvicorn --factory` (each worker process of `radprep serve` calls it)."""
-    settings = Settings()
+    settings = load_settings()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="radprep: %(message)s")
     logging.getLogger("radprep").setLevel(settings.api.log_level.upper())

@@ -311,7 +311,7 @@ async def test_not_ready_until_the_pipeline_loads() -> None:
 
 
 async def test_loads_the_models_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "load-test")
+    monkeypatch.setenv("RADPREP_SECRET", "api-load-test-secret")
     app = create_app(Settings(route="rules"))
     async with serving(app) as client:
         for _ in range(600):
@@ -347,7 +347,7 @@ def _metric(text: str, name: str) -> float:
 
 
 async def test_a_dead_worker_process_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "worker-test")
+    monkeypatch.setenv("RADPREP_SECRET", "api-worker-test-secret")
     app = create_app(Settings(route="rules"))
     async with serving(app) as client:
         for _ in range(600):

@@ -71,7 +71,7 @@ def test_kill_9_then_rerun_gives_every_record_once_and_the_same_bytes(pipeline: 
 ])
 def test_contradictory_options_fail_clearly(tmp_path: Path, capsys, args: list[str], message: str,
                                             monkeypatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_SECRET", "cli-test-secret-k")
     source = write_jsonl(tmp_path / "in.jsonl", make_records(2))
     argv = ["batch", str(source), "-o", str(tmp_path / "o.jsonl")]
     argv += [a.replace("{input}", str(source)) for a in args]
