@@ -5,6 +5,7 @@
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
     │   ├── RecordError             one record is invalid; names the record and the field
     │   └── DicomError              one DICOM file cannot be converted; names the file and the field
+    ├── OutputLockedError           another run is writing the same output (`radprep batch`, `process`)
     ├── OcrError                    tesseract failed on one image (`radprep dicom` makes it a DicomError)
     ├── DependencyError             an optional engine is not installed (says which extra to install)
     ├── BackendError                an LLM backend or a batch engine failed (engine error, HTTP status,
@@ -66,6 +67,10 @@ class DicomError(InputError):
         self.field = field
         self.problem = problem
         super().__init__(f"{file}: {field}: {problem}")
+
+
+class OutputLockedError(RadprepError):
+    """Another process holds the lock of the output (`service.batch.lock`)."""
 
 
 class OcrError(RadprepError):

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 130
-PIPELINE_OPTIONS = ("batch_size", "route", "backend", "mode", "model")
+PIPELINE_OPTIONS = ("batch_size", "route", "backend", "mode", "model", "allow_weak_secret")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,7 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
         "--ephemeral-key", action="store_true",
         help="run without RADPREP_SECRET using a random key: pseudonyms and date shifts will not match any other run",
     )
+    add_weak_secret_option(parser)
     parser.add_argument("--batch-size", type=int, help="reports per batch (default: RADPREP_BATCH_SIZE or 64)")
     parser.add_argument("--route", choices=["auto", "llm", "rules"],
                         help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
@@ -28,8 +29,15 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
 
 
+def add_weak_secret_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-weak-secret", action="store_true", default=None,
+        help="accept a RADPREP_SECRET shorter than 16 bytes (tests, demos; also RADPREP_ALLOW_WEAK_SECRET=1)",
+    )
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """RADPREP_* settings, with the pipeline options given on the command line on top."""
-    from service.settings import Settings
+    from service.settings import load_settings
 
-    return Settings(**{k: v for k in PIPELINE_OPTIONS if (v := getattr(args, k, None))})
+    return load_settings(**{k: v for k in PIPELINE_OPTIONS if (v := getattr(args, k, None))})

@@ -3,12 +3,18 @@
 A bad record raises `RecordError` naming where it is (line or row), its id when readable and the
 field at fault; readers yield it in place of the record so callers can log it and go on.
 Messages never quote field values (they may hold PHI): only names, types and sizes.
+
+What passes `validate` is safe for every later step: strings are valid Unicode (no lone surrogates,
+which cannot be encoded as UTF-8), numbers are finite and within ±2**53, ids and metadata values are
+bounded in length. JSON is decoded with `decode_json`, which turns too-deep nesting and integers too
+long to convert into errors (of the record, not of the run).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +29,9 @@ METADATA_FIELDS = (
 )
 RECORD_FIELDS = ("id", "text", "patient_id", "metadata")
 MAX_ID_CHARS = 256
+MAX_METADATA_CHARS = 1024
+MAX_NUMBER = 2**53  # larger integers lose precision in most JSON readers
+_MAX_INT_DIGITS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +52,51 @@ def field_label(name: str) -> str:
 
 
 def _type_name(value: object) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
+            HugeInt: "int"}.get(type(value), type(value).__name__)
+
+
+class HugeInt:
+    """What `decode_json` gives for an integer literal of more than 20 digits, in place of converting it
+    (Python refuses over 4,300 digits, and the conversion is quadratic): `validate` refuses it by field."""
+
+    __slots__ = ()
+
+
+def _parse_int(literal: str) -> int | HugeInt:
+    return int(literal) if len(literal.lstrip("-")) <= _MAX_INT_DIGITS else HugeInt()
+
+
+class NestingError(ValueError):
+    """JSON nested deeper than the decoder's recursion limit."""
+
+
+def decode_json(text: str) -> Any:
+    """A decoded JSON value; json.JSONDecodeError for bad JSON, RecursionError-free: JSON nested too deep
+    raises `NestingError`. NaN and ±Infinity literals (and 1e999) decode to floats that `validate` refuses."""
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise NestingError from None
+
+
+def _bad_string(value: str) -> bool:
+    """True for a string that is not valid Unicode text (a lone surrogate: it cannot be written as UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _number_problem(value: int | float | HugeInt) -> str | None:
+    if isinstance(value, HugeInt):
+        return f"number out of range (more than {_MAX_INT_DIGITS} digits)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number (NaN or infinity)"
+    if abs(value) > MAX_NUMBER:
+        return "number out of range (beyond ±2**53)"
+    return None
 
 
 def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
@@ -53,17 +104,21 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
     if not isinstance(raw, dict):
         raise RecordError(where, "<record>", f"expected a JSON object, got {_type_name(raw)}")
     record_id = raw.get("id")
-    shown_id = record_id if isinstance(record_id, str) and 0 < len(record_id) <= MAX_ID_CHARS else None
-    unknown = sorted(str(k) for k in raw if k not in RECORD_FIELDS)
+    shown_id = (record_id if isinstance(record_id, str) and 0 < len(record_id) <= MAX_ID_CHARS
+                and not _bad_string(record_id) else None)
+    unknown = sorted(field_label(k) if isinstance(k, str) and not _bad_string(k) else "<unnamed field>"
+                     for k in raw if k not in RECORD_FIELDS)
     if unknown:
         allowed = ", ".join(RECORD_FIELDS)
-        raise RecordError(where, field_label(unknown[0]), f"unknown field (allowed: {allowed})", shown_id)
+        raise RecordError(where, unknown[0], f"unknown field (allowed: {allowed})", shown_id)
     if record_id is None or record_id == "":
         raise RecordError(where, "id", "required", None)
     if not isinstance(record_id, str):
         raise RecordError(where, "id", f"expected a string, got {_type_name(record_id)}")
     if len(record_id) > MAX_ID_CHARS:
         raise RecordError(where, "id", f"longer than {MAX_ID_CHARS} characters")
+    if _bad_string(record_id):
+        raise RecordError(where, "id", _SURROGATE)
     text = raw.get("text")
     if text is None:
         raise RecordError(where, "text", "required", record_id)
@@ -73,11 +128,19 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
         raise RecordError(where, "text", "empty", record_id)
     if len(text) > max_text_chars:
         raise RecordError(where, "text", f"{len(text)} characters, over the limit of {max_text_chars}", record_id)
+    if _bad_string(text):
+        raise RecordError(where, "text", _SURROGATE, record_id)
     if _looks_binary(text):
         raise RecordError(where, "text", "contains binary data (NUL or control characters)", record_id)
     patient_id = raw.get("patient_id")
-    if patient_id is not None and not isinstance(patient_id, str):
-        raise RecordError(where, "patient_id", f"expected a string or null, got {_type_name(patient_id)}", record_id)
+    if patient_id is not None:
+        if not isinstance(patient_id, str):
+            raise RecordError(where, "patient_id", f"expected a string or null, got {_type_name(patient_id)}",
+                              record_id)
+        if len(patient_id) > MAX_ID_CHARS:
+            raise RecordError(where, "patient_id", f"longer than {MAX_ID_CHARS} characters", record_id)
+        if _bad_string(patient_id):
+            raise RecordError(where, "patient_id", _SURROGATE, record_id)
     metadata = raw.get("metadata")
     if metadata is None:
         metadata = {}
@@ -85,11 +148,29 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
         raise RecordError(where, "metadata", f"expected an object, got {_type_name(metadata)}", record_id)
     for key, value in metadata.items():
         if key not in METADATA_FIELDS:
-            raise RecordError(where, f"metadata.{field_label(key)}", "unknown metadata field", record_id)
-        if value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
-            raise RecordError(where, f"metadata.{key}", f"expected a string or number, got {_type_name(value)}",
-                              record_id)
+            label = field_label(key) if isinstance(key, str) and not _bad_string(key) else "<unnamed field>"
+            raise RecordError(where, f"metadata.{label}", "unknown metadata field", record_id)
+        _check_metadata_value(value, where, f"metadata.{key}", record_id)
     return InputRecord(record_id, text, patient_id or None, dict(metadata))
+
+
+_SURROGATE = "not valid Unicode text (a lone surrogate)"
+
+
+def _check_metadata_value(value: object, where: str, name: str, record_id: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_METADATA_CHARS:
+            raise RecordError(where, name, f"longer than {MAX_METADATA_CHARS} characters", record_id)
+        if _bad_string(value):
+            raise RecordError(where, name, _SURROGATE, record_id)
+        return
+    if not isinstance(value, (int, float, HugeInt)) or isinstance(value, bool):
+        raise RecordError(where, name, f"expected a string or number, got {_type_name(value)}", record_id)
+    problem = _number_problem(value)
+    if problem is not None:
+        raise RecordError(where, name, problem, record_id)
 
 
 def _fold_metadata(row: dict[str, Any]) -> dict[str, Any]:
@@ -163,9 +244,10 @@ def _validated(rows: Iterator[RawRow | RecordError], kind: str, max_text_chars: 
             meta = raw.get("metadata")
             if isinstance(meta, str):
                 try:
-                    raw = {**raw, "metadata": json.loads(meta)}
-                except json.JSONDecodeError:
-                    yield RecordError(row.where, "metadata", "not a JSON object", raw.get("id"))
+                    raw = {**raw, "metadata": decode_json(meta)}
+                except (json.JSONDecodeError, NestingError):
+                    shown = raw.get("id") if isinstance(raw.get("id"), str) and not _bad_string(raw["id"]) else None
+                    yield RecordError(row.where, "metadata", "not a JSON object", shown)
                     continue
             raw = _fold_metadata(raw)
         try:
@@ -181,9 +263,12 @@ def _jsonl_rows(path: Path) -> Iterator[RawRow | RecordError]:
                 continue
             where = f"line {number}"
             try:
-                data = json.loads(line.decode("utf-8"))
+                data = decode_json(line.decode("utf-8"))
             except UnicodeDecodeError:
                 yield RecordError(where, "<record>", "not valid UTF-8")
+                continue
+            except NestingError:
+                yield RecordError(where, "<record>", "JSON nested too deeply")
                 continue
             except json.JSONDecodeError as exc:
                 yield RecordError(where, "<record>", f"invalid JSON at column {exc.colno}")

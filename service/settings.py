@@ -7,16 +7,22 @@ loading an engine. Every option model (the OpenAI backend's included) lives here
 from __future__ import annotations
 
 import logging
+import os
+import re
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from service.errors import ConfigError
 
 log = logging.getLogger("radprep")
+PREFIX = "RADPREP_"
+MIN_SECRET_BYTES = 16
+# RADPREP_* variables read outside Settings: the --server client's key, the model builder's folder
+EXTERNAL_VARIABLES = frozenset({"RADPREP_API_KEY", "RADPREP_MODELS_DIR"})
 
 
 class OpenAISettings(BaseModel):
@@ -96,6 +102,9 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         default=None, description="comma-separated keys for the HTTP service; none: it binds to loopback only"
     )
+    allow_weak_secret: bool = Field(
+        default=False, description=f"accept a RADPREP_SECRET shorter than {MIN_SECRET_BYTES} bytes (tests, demos)"
+    )
 
     def api_key_list(self) -> list[str]:
         raw = self.api_keys.get_secret_value() if self.api_keys is not None else ""
@@ -107,7 +116,60 @@ class Settings(BaseSettings):
                 "RADPREP_SECRET is not set: it keys pseudonyms and date shifts. "
                 "Set it, or pass --ephemeral-key for a throw-away key."
             )
-        return self.secret.get_secret_value().encode("utf-8")
+        secret = self.secret.get_secret_value().encode("utf-8")
+        if len(secret) < MIN_SECRET_BYTES and not self.allow_weak_secret:
+            raise ConfigError(
+                f"RADPREP_SECRET is shorter than {MIN_SECRET_BYTES} bytes: its pseudonyms could be guessed. "
+                "Use a longer one (e.g. `openssl rand -hex 32`), or pass --allow-weak-secret "
+                "(RADPREP_ALLOW_WEAK_SECRET=1) for tests and demos."
+            )
+        return secret
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the RADPREP_* environment, with `overrides` (command-line options) on top.
+
+    A bad value is a ConfigError naming each variable at fault and what is wrong, never the value (it
+    may be a secret): pydantic's own message quotes the input, so it is not shown, nor chained. A
+    RADPREP_* variable that no setting reads is named in a warning, without its value."""
+    problem = None
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problem = "; ".join(f"{_variable(e['loc'])}: {_problem(e)}" for e in exc.errors(include_input=False))
+    except SettingsError:  # pydantic-settings could not parse a variable as JSON
+        problem = ("a RADPREP_* variable holding an object or a list is not valid JSON (set its fields one by one, "
+                   "e.g. RADPREP_API__PORT)")
+    if problem is not None:  # raised here, outside the handler, so that no traceback chains pydantic's error
+        raise ConfigError(f"invalid settings: {problem}")
+    unknown = sorted(_label(name) for name in os.environ if _unknown(name))
+    if unknown:
+        log.warning("ignoring unknown setting%s %s (a typo?)", "s" if len(unknown) > 1 else "", ", ".join(unknown))
+    return settings
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def _label(name: str) -> str:
+    """A variable's name as messages may show it; a name of odd characters (a value pasted in the wrong
+    place?) as a placeholder."""
+    return name.upper() if _NAME.match(name) else "<unnamed variable>"
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    return _label(PREFIX + "__".join(str(part) for part in loc)) if loc else "RADPREP_*"
+
+
+def _problem(error: Any) -> str:
+    return "unknown setting (a typo?)" if error["type"] == "extra_forbidden" else str(error["msg"])
+
+
+def _unknown(name: str) -> bool:
+    if not name.upper().startswith(PREFIX) or name.upper() in EXTERNAL_VARIABLES:
+        return False
+    top = name[len(PREFIX):].split("__")[0].lower()
+    return top not in Settings.model_fields
 
 
 def resolve_secret(settings: Settings, ephemeral: bool) -> bytes:

@@ -54,7 +54,7 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
 def processed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], subprocess.CompletedProcess[str], Path]:
     tmp = tmp_path_factory.mktemp("cli")
     source = _write_jsonl(tmp / "in.jsonl", RECORDS)
-    done = _run(["process", str(source), "-o", str(tmp / "out.jsonl")], {"RADPREP_SECRET": "s3cret"})
+    done = _run(["process", str(source), "-o", str(tmp / "out.jsonl")], {"RADPREP_SECRET": "cli-test-s3cret-key"})
     lines = [json.loads(line) for line in (tmp / "out.jsonl").read_text().splitlines()]
     return lines, done, tmp
 
@@ -109,7 +109,7 @@ def test_a_second_run_with_the_same_secret_is_byte_identical(processed, tmp_path
     _, _, first_dir = processed
     again = tmp_path / "again.jsonl"
     assert main(["process", str(first_dir / "in.jsonl"), "-o", str(again)]) == 2  # no secret in this env
-    os.environ.update(RADPREP_SECRET="s3cret", RADPREP_ROUTE="rules")
+    os.environ.update(RADPREP_SECRET="cli-test-s3cret-key", RADPREP_ROUTE="rules")
     try:
         assert main(["process", str(first_dir / "in.jsonl"), "-o", str(again)]) == 0
     finally:
@@ -138,7 +138,7 @@ def test_bad_records_go_to_the_errors_file_and_the_rest_is_processed(tmp_path: P
         RECORDS[2],
     ]
     source = _write_jsonl(tmp_path / "in.jsonl", rows)
-    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "k"})
+    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "cli-test-secret-k"})
     assert done.returncode == 1
     out_ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert out_ids == ["r1", "r3"]
@@ -151,13 +151,31 @@ def test_bad_records_go_to_the_errors_file_and_the_rest_is_processed(tmp_path: P
     assert "Thornquist" not in everything and "line 4" in done.stderr
 
 
+def test_hostile_values_are_errors_of_their_record_and_the_valid_ones_are_written(tmp_path: Path) -> None:
+    good = [json.dumps({"id": f"g{i}", "text": f"FINDINGS: Nodule {i}.\nIMPRESSION: Follow up."}) for i in range(6)]
+    hostile = [r'{"id": "s", "patient_id": "PT-\ud800", "text": "FINDINGS: x"}',
+               '{"id": "n", "text": "FINDINGS: x", "metadata": {"PatientWeight": NaN}}',
+               '{"id": "d", "text": "FINDINGS: x", "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"]
+    source = _write_jsonl(tmp_path / "in.jsonl", [*good[:2], hostile[0], *good[2:4], *hostile[1:], *good[4:]])
+    for command in ("process", "batch"):
+        output = tmp_path / f"{command}.jsonl"
+        done = _run([command, str(source), "-o", str(output)], {"RADPREP_SECRET": "hostile-input-test-secret"})
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        text = output.read_text(encoding="utf-8")
+        assert [json.loads(line)["id"] for line in text.splitlines()] == [f"g{i}" for i in range(6)]
+        assert "NaN" not in text
+        errors = [json.loads(line) for line in output.with_suffix(".errors.jsonl").read_text().splitlines()]
+        assert [(e["where"], e["id"], e["field"]) for e in errors] == [
+            ("line 3", "s", "patient_id"), ("line 6", "n", "metadata.PatientWeight"), ("line 7", None, "<record>")]
+
+
 def test_csv_and_parquet_inputs(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     (tmp_path / "in.csv").write_text('id,text,patient_id\nc1,"FINDINGS: Clear.\nIMPRESSION: Normal.",P1\n')
     pq.write_table(pa.table({"id": ["p1"], "text": ["FINDINGS: Clear. IMPRESSION: Normal."]}), tmp_path / "in.parquet")
-    os.environ.update(RADPREP_SECRET="k", RADPREP_ROUTE="rules")
+    os.environ.update(RADPREP_SECRET="cli-test-secret-k", RADPREP_ROUTE="rules")
     try:
         for name in ("in.csv", "in.parquet"):
             out = tmp_path / f"{name}.out.jsonl"
@@ -183,7 +201,7 @@ def test_no_phi_of_real_export_layouts_in_output_or_logs(tmp_path: Path) -> None
     reports = deid_layouts.generate(12, seed=5)
     source = _write_jsonl(tmp_path / "layouts.jsonl",
                           [{"id": r.id, "patient_id": r.patient_id, "text": r.text} for r in reports])
-    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "s3cret-layouts"})
+    done = _run(["process", str(source), "-o", str(tmp_path / "out.jsonl")], {"RADPREP_SECRET": "cli-layouts-secret"})
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     results = [type("R", (), {"text": line["text"]})() for line in lines]
@@ -204,7 +222,7 @@ def test_an_internal_error_prints_its_type_only_and_the_old_output_stays_whole(t
     def crash(self, records):
         raise RuntimeError(f"a bug that quotes {records[0].text}")  # not a record's failure: the run stops
 
-    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_SECRET", "cli-test-secret-k")
     monkeypatch.setenv("RADPREP_ROUTE", "rules")
     monkeypatch.setattr(Pipeline, "process", crash)
     assert main(["process", str(source), "-o", str(out)]) == 2
@@ -220,7 +238,7 @@ def test_an_internal_error_prints_its_type_only_and_the_old_output_stays_whole(t
 
 def test_process_writes_csv_and_parquet_like_batch(tmp_path: Path, monkeypatch) -> None:
     source = _write_jsonl(tmp_path / "in.jsonl", RECORDS)
-    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_SECRET", "cli-test-secret-k")
     monkeypatch.setenv("RADPREP_ROUTE", "rules")
     for suffix in (".csv", ".parquet"):
         assert main(["process", str(source), "-o", str(tmp_path / f"p{suffix}")]) == 0

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from service.errors import InputError, RecordError
-from service.records import InputRecord, read_records, validate
+from service.records import InputRecord, NestingError, decode_json, read_records, validate
 
 LIMIT = 1000
 
@@ -81,3 +81,75 @@ def test_unknown_format_and_missing_file_are_input_errors(tmp_path: Path) -> Non
     (tmp_path / "x.txt").write_text(json.dumps({"id": "a"}))
     with pytest.raises(InputError, match="unknown input format"):
         read_records(tmp_path / "x.txt", LIMIT)
+
+
+HOSTILE = [
+    pytest.param(r'{"id": "\ud800", "text": "x"}', "id", "not valid Unicode text (a lone surrogate)", None,
+                 id="surrogate-id"),
+    pytest.param(r'{"id": "a", "text": "Lungs \udfff clear."}', "text", "not valid Unicode text (a lone surrogate)",
+                 "a", id="surrogate-text"),
+    pytest.param(r'{"id": "a", "text": "x", "patient_id": "P\ud800"}', "patient_id",
+                 "not valid Unicode text (a lone surrogate)", "a", id="surrogate-patient-id"),
+    pytest.param(r'{"id": "a", "text": "x", "metadata": {"InstitutionName": "St \udc00"}}', "metadata.InstitutionName",
+                 "not valid Unicode text (a lone surrogate)", "a", id="surrogate-metadata-value"),
+    pytest.param(r'{"id": "a", "text": "x", "metadata": {"\ud800": 1}}', "metadata.<unnamed field>",
+                 "unknown metadata field", "a", id="surrogate-metadata-key"),
+    pytest.param(r'{"id": "a", "text": "x", "\ud800": 1}', "<unnamed field>",
+                 "unknown field (allowed: id, text, patient_id, metadata)", "a", id="surrogate-field-name"),
+    pytest.param('{"id": "a", "text": "x", "metadata": {"PatientAge": NaN}}', "metadata.PatientAge",
+                 "not a finite number (NaN or infinity)", "a", id="nan"),
+    pytest.param('{"id": "a", "text": "x", "metadata": {"PatientWeight": -Infinity}}', "metadata.PatientWeight",
+                 "not a finite number (NaN or infinity)", "a", id="minus-infinity"),
+    pytest.param('{"id": "a", "text": "x", "metadata": {"PatientWeight": 1e999}}', "metadata.PatientWeight",
+                 "not a finite number (NaN or infinity)", "a", id="1e999"),
+    pytest.param('{"id": "a", "text": "x", "metadata": {"PatientAge": ' + "7" * 5000 + "}}", "metadata.PatientAge",
+                 "number out of range (more than 20 digits)", "a", id="5000-digit-int"),
+    pytest.param(f'{{"id": "a", "text": "x", "metadata": {{"PatientAge": {2**60}}}}}', "metadata.PatientAge",
+                 "number out of range (beyond ±2**53)", "a", id="int-beyond-2**53"),
+    pytest.param('{"id": ' + "1" * 5000 + ', "text": "x"}', "id", "expected a string, got int", None,
+                 id="5000-digit-id"),
+    pytest.param('{"id": "' + "i" * 257 + '", "text": "x"}', "id", "longer than 256 characters", None, id="long-id"),
+    pytest.param('{"id": "a", "text": "x", "patient_id": "' + "p" * 257 + '"}', "patient_id",
+                 "longer than 256 characters", "a", id="long-patient-id"),
+    pytest.param('{"id": "a", "text": "x", "metadata": {"InstitutionName": "' + "h" * 1025 + '"}}',
+                 "metadata.InstitutionName", "longer than 1024 characters", "a", id="long-metadata-value"),
+]
+
+
+@pytest.mark.parametrize(("line", "field", "problem", "shown_id"), HOSTILE)
+def test_hostile_values_are_errors_of_their_record_naming_the_field(line: str, field: str, problem: str,
+                                                                    shown_id: str | None) -> None:
+    with pytest.raises(RecordError) as info:
+        validate(decode_json(line), "line 1", LIMIT)
+    assert (info.value.field, info.value.problem, info.value.record_id) == (field, problem, shown_id)
+    str(info.value).encode("utf-8")  # the message is writable: it never carries the bad string
+    assert "7777" not in str(info.value) and "St " not in str(info.value) and "ppp" not in str(info.value)
+
+
+def test_json_nested_too_deep_is_an_error_of_its_line_and_the_others_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    deep = '{"id": "deep", "text": "x", "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    nan = '{"id": "n", "text": "x", "metadata": {"PatientAge": NaN}}'
+    path.write_text("\n".join(['{"id": "a", "text": "one"}', deep, nan, '{"id": "b", "text": "two"}']) + "\n")
+    items = list(read_records(path, LIMIT))
+    assert [i.id for i in items if isinstance(i, InputRecord)] == ["a", "b"]
+    errors = [(i.where, i.field, i.problem) for i in items if isinstance(i, RecordError)]
+    assert errors == [("line 2", "<record>", "JSON nested too deeply"),
+                      ("line 3", "metadata.PatientAge", "not a finite number (NaN or infinity)")]
+    with pytest.raises(NestingError):
+        decode_json("[" * 100_000)
+
+
+def test_csv_metadata_cell_with_hostile_json_is_an_error_of_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('id,text,metadata\na,Lungs clear.,"{""PatientAge"": Infinity}"\nb,Clear.,"' + "[" * 50_000
+                    + '"\nc,Clear.,\n', encoding="utf-8")
+    first, second, third = read_records(path, LIMIT)
+    assert isinstance(first, RecordError) and (first.field, first.record_id) == ("metadata.PatientAge", "a")
+    assert isinstance(second, RecordError) and (second.field, second.record_id) == ("metadata", "b")
+    assert third == InputRecord("c", "Clear.", None, {})
+
+
+def test_finite_numbers_within_range_are_kept() -> None:
+    raw = {"id": "a", "text": "x", "metadata": {"PatientWeight": 71.5, "PatientAge": 2**53}}
+    assert validate(raw, "line 1", LIMIT).metadata == {"PatientWeight": 71.5, "PatientAge": 2**53}

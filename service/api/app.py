@@ -38,8 +38,8 @@ from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeli
 from service.errors import ApiError, NotReadyError, RadprepError, RecordError
 from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
-from service.records import InputRecord, field_label, validate
-from service.settings import Settings, resolve_secret
+from service.records import InputRecord, NestingError, decode_json, field_label, validate
+from service.settings import Settings, load_settings, resolve_secret
 
 log = logging.getLogger("radprep.api")
 _bearer = HTTPBearer(auto_error=False, description="an API key from RADPREP_API_KEYS")
@@ -110,7 +110,9 @@ async def read_json(request: Request, limit: int) -> object:
     if not body.strip():
         raise ApiError("empty_body", "the request body is empty; send a JSON object", status=400)
     try:
-        return json.loads(body.decode("utf-8"))
+        return decode_json(body.decode("utf-8"))
+    except NestingError:
+        raise ApiError("invalid_json", "JSON nested too deeply", status=422) from None
     except UnicodeDecodeError:
         raise ApiError("invalid_encoding", "the request body is not valid UTF-8", status=400) from None
     except json.JSONDecodeError as exc:
@@ -146,7 +148,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     """The service. With `pipeline`, that pipeline runs in a thread and is ready at once. Without, the app
     loads one at start-up (models included) in a worker process (`api.worker_process`, default) or a
     thread; /readyz turns 200 when it is ready."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     state = ServiceState(settings, pipeline)
 
     @asynccontextmanager
@@ -317,7 +319,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_env() -> FastAPI:
     """The app for `uvicorn --factory` (each worker process of `radprep serve` calls it)."""
-    settings = Settings()
+    settings = load_settings()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="radprep: %(message)s")
     logging.getLogger("radprep").setLevel(settings.api.log_level.upper())

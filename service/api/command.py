@@ -16,7 +16,8 @@ log = logging.getLogger("radprep")
 # flag → the RADPREP_* variable that carries it to the server processes (which read Settings() afresh)
 _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RADPREP_API__WORKERS",
         "route": "RADPREP_ROUTE", "backend": "RADPREP_BACKEND", "mode": "RADPREP_MODE", "model": "RADPREP_MODEL",
-        "batch_size": "RADPREP_BATCH_SIZE", "log_level": "RADPREP_API__LOG_LEVEL"}
+        "batch_size": "RADPREP_BATCH_SIZE", "log_level": "RADPREP_API__LOG_LEVEL",
+        "allow_weak_secret": "RADPREP_ALLOW_WEAK_SECRET"}
 
 
 def add_parser(commands: Any) -> None:
@@ -39,16 +40,16 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.settings import Settings, resolve_secret
+    from service.settings import load_settings, resolve_secret
 
     for name, variable in _ENV.items():
         value = getattr(args, name)
         if value is not None:
             os.environ[variable] = str(value)
-    secret = resolve_secret(Settings(), args.ephemeral_key)  # fails now, not in every worker, without a secret
+    secret = resolve_secret(load_settings(), args.ephemeral_key)  # fails now, not in every worker, without a secret
     if args.ephemeral_key:  # the server processes read it from the environment, as they read every setting
         os.environ["RADPREP_SECRET"] = secret.hex()
-    settings = Settings()
+    settings = load_settings()
     host = settings.api.host
     if not settings.api_key_list() and not _is_loopback(host):
         log.warning("RADPREP_API_KEYS is not set: binding to 127.0.0.1 instead of %s (set keys to serve a network)",

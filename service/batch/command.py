@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 from service.options import EXIT_OK, EXIT_RECORD_ERRORS, add_pipeline_options
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from service.batch.runner import Engine
+    from service.records import Item
     from service.settings import Settings
 
 log = logging.getLogger("radprep")
@@ -28,6 +31,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(.jsonl, .csv or .parquet), in input order. Rerunning the same command after an interruption "
         "(even kill -9) resumes: records already in OUTPUT are skipped, and every record ends up there once. "
         "Invalid records go to the errors file with their place, id and reason. "
+        "One run per output: a second run on the same OUTPUT (locked in OUTPUT.lock) exits 2 at once. "
         "Exit status: 0 all records written, 1 some records invalid, 2 the run failed.",
     )
     batch.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
@@ -70,10 +74,8 @@ def run_process(args: argparse.Namespace) -> int:
 
 
 def run_corpus(args: argparse.Namespace, staged: bool) -> int:
-    import sys
-
-    from service.batch.runner import count_items, run_batches
-    from service.batch.sink import ErrorSink, check_output, open_sink
+    from service.batch.lock import output_lock
+    from service.batch.sink import check_output
     from service.errors import ConfigError
     from service.options import settings_from_args
     from service.records import read_records
@@ -90,6 +92,17 @@ def run_corpus(args: argparse.Namespace, staged: bool) -> int:
         raise ConfigError("INPUT, OUTPUT and the errors file must be three different files")
     check_output(args.output)
     items = read_records(args.input, settings.max_text_chars)  # fails early on a missing input
+    with output_lock(args.output):  # one writer per output, taken before the models load
+        return _run_locked(args, settings, secret, items, errors_path, staged)
+
+
+def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, items: Iterator[Item],
+                errors_path: Path, staged: bool) -> int:
+    import sys
+
+    from service.batch.runner import count_items, run_batches
+    from service.batch.sink import ErrorSink, open_sink
+
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_items(args.input) if progress else None
     engine = _engine(args, settings, secret)  # before the outputs are touched: a failed start changes nothing

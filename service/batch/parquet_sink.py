@@ -65,7 +65,8 @@ class ParquetSink:
             yield from pq.read_table(part, columns=["id"]).column("id").to_pylist()
 
     def write(self, reports: list[dict[str, Any]]) -> None:
-        self._rows.extend({**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False)} for r in reports)
+        self._rows.extend({**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False, allow_nan=False)}
+                          for r in reports)
 
     def commit(self) -> None:
         while len(self._rows) >= PART_ROWS:

@@ -128,7 +128,7 @@ class JsonlSink(_Appender):
             yield value["id"]
 
     def write(self, reports: list[dict[str, Any]]) -> None:
-        self._handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reports))
+        self._handle.write("".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in reports))
 
 
 class ErrorSink(_Appender):
@@ -138,7 +138,7 @@ class ErrorSink(_Appender):
         return (value for _, value in self._json_lines())
 
     def write(self, entries: list[dict[str, Any]]) -> None:  # type: ignore[override]
-        self._handle.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+        self._handle.write("".join(json.dumps(e, ensure_ascii=False, allow_nan=False) + "\n" for e in entries))
 
 
 class CsvSink(_Appender):
@@ -203,5 +203,6 @@ class CsvSink(_Appender):
         for r in reports:
             sections = [r["sections"][name] or "" for name in SECTION_NAMES]
             rows.append([r["id"], r["patient_id"] or "", r["text"], *sections,
-                         *(json.dumps(r[k], ensure_ascii=False) for k in ("entities", "metadata", "warnings"))])
+                         *(json.dumps(r[k], ensure_ascii=False, allow_nan=False)
+                           for k in ("entities", "metadata", "warnings"))])
         self._handle.write(self._encode(rows))

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from service.options import EXIT_OK, EXIT_RECORD_ERRORS
+from service.options import EXIT_OK, EXIT_RECORD_ERRORS, add_weak_secret_option
 
 log = logging.getLogger("radprep")
 
@@ -72,6 +72,7 @@ def add_parser(commands: Any) -> None:
                        "it names input files)")
     dicom.add_argument("--ephemeral-key", action="store_true",
                        help="run without RADPREP_SECRET using a random key: pseudonyms will match no other run")
+    add_weak_secret_option(dicom)
     dicom.set_defaults(run=run_dicom)
 
 
@@ -127,7 +128,7 @@ def run_dicom(args: argparse.Namespace) -> int:
     from service.dataset.convert import INDEX_NAME, ConvertOptions, convert_folder
     from service.dataset.ocr import require_tesseract
     from service.errors import InputError
-    from service.settings import Settings, resolve_secret
+    from service.settings import load_settings, resolve_secret
 
     if not args.input.is_dir():
         raise InputError(f"input folder not found: {args.input}")
@@ -137,7 +138,8 @@ def run_dicom(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1")
     if args.detect_text:
         require_tesseract()
-    secret = resolve_secret(Settings(), args.ephemeral_key)
+    secret = resolve_secret(load_settings(**({"allow_weak_secret": True} if args.allow_weak_secret else {})),
+                            args.ephemeral_key)
     options = ConvertOptions(args.scale, args.detect_text, args.text_min_confidence)
     errors_path = _errors_path(args)
     errors_path.parent.mkdir(parents=True, exist_ok=True)

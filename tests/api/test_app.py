@@ -74,6 +74,24 @@ async def test_batch_keeps_order_and_reports_bad_records_in_place(make_app: AppF
     assert results[6]["error"]["field"] == "id" and results[6]["error"]["record_id"] is None
 
 
+async def test_hostile_values_in_a_batch_fail_their_record_only(make_app: AppFactory) -> None:
+    good = [f'{{"id": "b{i}", "text": "FINDINGS: Nodule number {i}.\\nIMPRESSION: Follow up."}}' for i in range(3)]
+    hostile = [r'{"id": "\ud800", "text": "FINDINGS: x"}', r'{"id": "s", "text": "FINDINGS: \udc00"}',
+               '{"id": "n", "text": "FINDINGS: x", "metadata": {"PatientAge": NaN}}',
+               '{"id": "d", "text": "FINDINGS: x", "metadata": {"PatientAge": ' + "9" * 5000 + "}}"]
+    body = '{"records": [' + ", ".join([good[0], *hostile[:2], good[1], *hostile[2:], good[2]]) + "]}"
+    async with serving(make_app()) as client:
+        response = await client.post("/v1/reports/batch", content=body.encode(),
+                                     headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["ok", "error", "error", "ok", "error", "error", "ok"]
+    assert [r["report"]["id"] for r in results if r["status"] == "ok"] == ["b0", "b1", "b2"]
+    assert [(r["error"]["field"], r["error"]["record_id"]) for r in results if r["status"] == "error"] == [
+        ("id", None), ("text", "s"), ("metadata.PatientAge", "n"), ("metadata.PatientAge", "d")]
+    assert "9999" not in response.text
+
+
 BAD_SINGLE = [
     pytest.param(b"", 400, "empty_body", None, id="empty-body"),
     pytest.param(b'{"id": "x", "text": ', 400, "invalid_json", None, id="invalid-json"),
@@ -95,6 +113,17 @@ BAD_SINGLE = [
     pytest.param(json.dumps({"id": "x", "text": "word " * 30_000}).encode(), 422, "invalid_record", "text",
                  id="text-over-char-limit"),
     pytest.param(json.dumps({"id": "x", "text": "A" * 2_000_000}).encode(), 413, "too_large", None, id="2MB"),
+    pytest.param(rb'{"id": "\ud800", "text": "FINDINGS: x"}', 422, "invalid_record", "id", id="surrogate-id"),
+    pytest.param(rb'{"id": "x", "text": "FINDINGS: x", "patient_id": "\udfff"}', 422, "invalid_record",
+                 "patient_id", id="surrogate-patient-id"),
+    pytest.param(b'{"id": "x", "text": "t", "metadata": {"PatientAge": NaN}}', 422, "invalid_record",
+                 "metadata.PatientAge", id="nan"),
+    pytest.param(b'{"id": "x", "text": "t", "metadata": {"PatientWeight": 1e999}}', 422, "invalid_record",
+                 "metadata.PatientWeight", id="1e999"),
+    pytest.param(b'{"id": "x", "text": "t", "metadata": {"PatientAge": ' + b"9" * 5000 + b"}}", 422,
+                 "invalid_record", "metadata.PatientAge", id="5000-digit-int"),
+    pytest.param(b'{"id": "x", "text": "t", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 422,
+                 "invalid_json", None, id="nested-100k-deep"),
 ]
 
 
@@ -282,7 +311,7 @@ async def test_not_ready_until_the_pipeline_loads() -> None:
 
 
 async def test_loads_the_models_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "load-test")
+    monkeypatch.setenv("RADPREP_SECRET", "api-load-test-secret")
     app = create_app(Settings(route="rules"))
     async with serving(app) as client:
         for _ in range(600):
@@ -318,7 +347,7 @@ def _metric(text: str, name: str) -> float:
 
 
 async def test_a_dead_worker_process_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "worker-test")
+    monkeypatch.setenv("RADPREP_SECRET", "api-worker-test-secret")
     app = create_app(Settings(route="rules"))
     async with serving(app) as client:
         for _ in range(600):

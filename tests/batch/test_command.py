@@ -71,7 +71,7 @@ def test_kill_9_then_rerun_gives_every_record_once_and_the_same_bytes(pipeline: 
 ])
 def test_contradictory_options_fail_clearly(tmp_path: Path, capsys, args: list[str], message: str,
                                             monkeypatch) -> None:
-    monkeypatch.setenv("RADPREP_SECRET", "k")
+    monkeypatch.setenv("RADPREP_SECRET", "cli-test-secret-k")
     source = write_jsonl(tmp_path / "in.jsonl", make_records(2))
     argv = ["batch", str(source), "-o", str(tmp_path / "o.jsonl")]
     argv += [a.replace("{input}", str(source)) for a in args]
@@ -92,3 +92,54 @@ def test_help_names_the_engines_and_resume() -> None:
     assert done.returncode == 0
     for word in ("--server", "--concurrency", "--engine", "--ray-address", "--overwrite", "resumes", "--route"):
         assert word in done.stdout
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_second_run_on_the_same_output_exits_2_at_once_and_the_first_finishes_whole(tmp_path: Path,
+                                                                                      suffix: str) -> None:
+    rows = make_records(300, seed=11)
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    output = tmp_path / f"out{suffix}"
+    first = subprocess.Popen(command(source, output), env=environment(), stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / f"out{suffix}.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and first.poll() is None and str(first.pid) not in _read(lock):
+        time.sleep(0.02)
+    assert first.poll() is None, "the first run ended before the second could start"
+    second = subprocess.run(command(source, output), env=environment(), capture_output=True, text=True)
+    assert second.returncode == 2
+    assert f"{output} is being written by another radprep run (pid {first.pid})" in second.stderr
+    assert "models loaded" not in second.stderr  # refused at once, before loading anything
+    assert first.wait(300) == 0, first.stderr.read() if first.stderr else ""
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        ids = pq.read_table(output).column("id").to_pylist()
+    elif suffix == ".csv":
+        import csv
+
+        with output.open(newline="", encoding="utf-8") as handle:
+            ids = [row["id"] for row in csv.DictReader(handle)]
+    else:
+        ids = [json.loads(line)["id"] for line in output.read_text().splitlines()]
+    assert ids == [r["id"] for r in rows]  # every record once: nothing of the second run got in
+    again = subprocess.run(command(source, output), env=environment(), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr  # the lock went with the first process: a rerun resumes
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def test_process_shares_the_lock(tmp_path: Path, capsys) -> None:
+    from service.batch.lock import output_lock
+
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(3))
+    output = tmp_path / "out.jsonl"
+    with output_lock(output):
+        assert main(["process", str(source), "-o", str(output), "--ephemeral-key"]) == 2
+    assert "is being written by another radprep run" in capsys.readouterr().err
+    assert not output.exists() and not (tmp_path / "out.incomplete.jsonl").exists()

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service.batch.local import LocalEngine
 from service.batch.runner import run_batches
@@ -14,7 +16,7 @@ from service.batch.sink import ErrorSink, open_sink
 from service.errors import InputError, RecordError
 from service.outcomes import Failure, Outcome
 from service.pipeline import Pipeline
-from service.records import InputRecord, Item, read_records
+from service.records import METADATA_FIELDS, RECORD_FIELDS, InputRecord, Item, read_records, validate
 from tests.batch.conftest import make_records, write_jsonl
 
 
@@ -138,3 +140,54 @@ def test_the_input_is_streamed_not_loaded(pipeline: Pipeline, tmp_path: Path) ->
     assert pulled <= 2 * 8 + 1
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 8
     assert Failure("x", "empty").entry() == {"where": None, "id": "x", "field": None, "error": "empty"}
+
+
+# -- hostile input: arbitrary JSON never stops the run, and every valid record is written -------------------------
+CHARACTERS = (st.characters(codec=None, exclude_categories=()) | st.characters(categories=["Cs"])  # lone surrogates
+              | st.characters(codec="ascii"))
+ANY_TEXT = st.lists(CHARACTERS, max_size=20).map("".join)  # st.text() would drop the surrogates
+NUMBERS = st.integers(min_value=-(10**40), max_value=10**40) | st.floats(allow_nan=True, allow_infinity=True)
+SCALARS = st.none() | st.booleans() | NUMBERS | ANY_TEXT
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(ANY_TEXT, inner, max_size=3), max_leaves=8)
+GOOD_TEXT = st.sampled_from(["FINDINGS: Lungs clear.\nIMPRESSION: Normal.", "No acute disease.",
+                             "INDICATION: Cough.\nFINDINGS: Small left effusion."])
+NEAR_TEXT = ANY_TEXT.map(lambda t: "Lungs clear " + t)  # mostly valid, sometimes a lone surrogate
+MUTATED_RECORDS = st.fixed_dictionaries(  # a plausible record with any field replaced by something hostile
+    {"id": ANY_TEXT.map(lambda t: "h" + t) | JSON_VALUES, "text": GOOD_TEXT | NEAR_TEXT | JSON_VALUES},
+    optional={"patient_id": NEAR_TEXT | JSON_VALUES,
+              "metadata": st.dictionaries(st.sampled_from(METADATA_FIELDS) | ANY_TEXT, NUMBERS | NEAR_TEXT
+                                          | JSON_VALUES, max_size=3) | JSON_VALUES},
+)
+HOSTILE_RECORDS = MUTATED_RECORDS | st.dictionaries(st.sampled_from(RECORD_FIELDS) | ANY_TEXT, JSON_VALUES,
+                                                    max_size=4) | JSON_VALUES
+GOOD_RECORDS = st.fixed_dictionaries({"text": GOOD_TEXT}, optional={
+    "patient_id": st.sampled_from(["P1", "P2", None]),
+    "metadata": st.fixed_dictionaries({}, optional={"PatientAge": st.sampled_from(["061Y", 61, 61.5]),
+                                                    "PatientWeight": st.floats(0, 300)})})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rows=st.lists(st.tuples(st.booleans(), HOSTILE_RECORDS, GOOD_RECORDS), min_size=1, max_size=6))
+def test_arbitrary_json_is_refused_per_record_and_every_valid_record_is_written(pipeline: Pipeline, rows) -> None:
+    import tempfile
+
+    lines, expected = [], []
+    for n, (good, hostile, record) in enumerate(rows):
+        raw = {"id": f"g{n}", **record} if good else hostile
+        lines.append(json.dumps(raw))  # ASCII-escaped: lone surrogates as \ud800, NaN as the bare literal
+        try:
+            expected.append(validate(raw, "", 100_000).id)
+        except RecordError:
+            pass
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.jsonl"
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        summary = run(source, Path(folder) / "out.jsonl", LocalEngine(pipeline), fresh=True, size=3)
+        strict = {"parse_constant": lambda name: pytest.fail(f"bare {name} written")}
+        written = [json.loads(line, **strict) for line in (Path(folder) / "out.jsonl").read_text().splitlines()]
+        errors = [json.loads(line, **strict) for line in (Path(folder) / "out.errors.jsonl").read_text().splitlines()]
+    assert {f"g{n}" for n, (good, _, _) in enumerate(rows) if good} <= set(expected)
+    assert [report["id"] for report in written] == expected
+    assert summary.reports == len(expected) and summary.reports + summary.errors == len(lines)
+    assert all(e["error"] and e["field"] for e in errors)
