@@ -34,8 +34,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
-
+from service.deid.spans import has_digit
 
 _MONTHS = (
     "january", "february", "march", "april", "may", "june",
@@ -149,7 +148,7 @@ _WITH_TIME = frozenset({"iso", "numeric", "compact"})  # and the named-month sha
 
 def find_dates(text: str) -> list[DateMatch]:
     """All dates in the text, non-overlapping, longest first where shapes compete."""
-    if not _HAS_DIGIT(text):
+    if not has_digit(text):
         return []
     found: list[DateMatch] = []
     day_first = _day_first_separators(text)

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 
 from service.deid.context import destinations, label_ranges, person_fields, protected_ranges, typist_initials
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
-from service.deid.names import NameRecognizer, eponym, is_cased, used_as_noun
+from service.deid.names import NameRecognizer
 from service.deid.nlp import PresidioContacts, SpacyNer
 from service.deid.patterns import PATTERN_RECOGNIZERS
 from service.deid.spans import EntityType, Span, resolve_overlaps
+from service.deid.usage import eponym, is_cased, used_as_noun
 from service.settings import Settings
 
 _NAMES_AND_PLACES = frozenset({EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION, EntityType.ADDRESS})

@@ -13,9 +13,7 @@ from collections.abc import Callable
 from service.deid.dates import find_dates
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.places import cities, gazetteer
-from service.deid.spans import EntityType, Span
-
-_HAS_DIGIT = re.compile(r"\d").search  # faster than any(ch.isdigit() ...) on long texts
+from service.deid.spans import EntityType, Span, has_digit
 
 Recognizer = Callable[[str], list[Span]]
 
@@ -159,7 +157,7 @@ def dates(text: str) -> list[Span]:
 
 
 def identifiers(text: str) -> list[Span]:
-    if not _HAS_DIGIT(text):
+    if not has_digit(text):
         return []
     return _spans(_ID_LABEL, text, EntityType.ID, "id", 0.95, "id:label") + _spans(
         _LONG_NUMBER, text, EntityType.ID, 0, 0.6, "id:long"
@@ -171,7 +169,7 @@ def ssns(text: str) -> list[Span]:
 
 
 def phones(text: str) -> list[Span]:
-    if not _HAS_DIGIT(text):
+    if not has_digit(text):
         return []
     found = _spans(_PHONE, text, EntityType.PHONE, 0, 0.9)
     for m in _PHONE_LABEL.finditer(text):
@@ -193,7 +191,7 @@ def addresses(text: str) -> list[Span]:
 
     States are kept (Safe Harbor allows them); cities, zip codes and streets are PHI.
     """
-    if not _HAS_DIGIT(text):
+    if not has_digit(text):
         return []
     found = _spans(_PO_BOX, text, EntityType.ADDRESS, 0, 0.9)
     found += _spans(_STREETS[0], text, EntityType.ADDRESS, 0, 0.85)

@@ -22,8 +22,8 @@ from functools import cache
 from importlib import resources
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
-from service.deid.names import eponym, used_as_noun
 from service.deid.spans import EntityType, Span
+from service.deid.usage import eponym, used_as_noun
 
 # Two cheap scans (a regex that starts with a class is fast; one with a look-behind or \\b is not):
 # capitalised ASCII words, and lower-case words after a word ending like a locative ("in", "from").

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+has_digit = re.compile(r"\d").search  # "does the text hold a digit?": faster than any(ch.isdigit() ...)
 
 
 class EntityType(StrEnum):
