@@ -60,7 +60,7 @@ _COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
 _HOSPITAL_AREA = re.compile(r"(?i)[ \t]+(?:care[ \t]+)?(?:unit|room|ward|department|service|suite|bay|recovery)\b")
 # Institutions named by a generic phrase ("Sacred Heart", "Holy Cross", "St. Agnes", "University of
 # Maryland"): places after a movement verb, whatever the case of the note.
-_CHARITY_NAME = r"sacred[ \t]+heart|holy[ \t]+(?:cross|family|name|redeemer|spirit|trinity)|good[ \t]+samaritan"
+_CHARITY_NAME = r"sacred[ \t]+heart|holy[ \t]+(?:cross|family|name|redeemer|spirit|trinity)|good[ \t]+sam(?:aritan)?\b"
 _PLACE_KIND = r"(?:[ \t]+(?:hospital|medical(?:[ \t]+center)?|memorial|center|rehab))?"
 _NAMED_PLACE = re.compile(
     rf"(?i:{_CHARITY_NAME}|(?:st\.?|saint|mount|mt\.?)[ \t]+[^\W\d_]+(?:'s)?"
@@ -69,7 +69,9 @@ _NAMED_PLACE = re.compile(
 )
 _CHARITY = re.compile(rf"\b(?:{_CHARITY_NAME})\b{_PLACE_KIND}", re.IGNORECASE)
 # A ward or unit with its number ("on Quartermain 6", "to QUARTERMAIN 2"): a rare word before it.
-_WARD = re.compile(r"(?i)\b(?:on|to|from|at|@)[ \t]+(?P<ward>[^\W\d_]{4,})[ \t]*\d{1,2}(?![\d:/.,]\d)\b")
+_WARD = re.compile(
+    r"(?i)\b(?:on|to|from|at|per|transfer(?:red)?|@)[ \t]+(?P<ward>[^\W\d_]{4,})[ \t]*\d{1,2}(?![\d:/.,]\d)\b"
+)
 _PLACE_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 # Hospital units and departments: where a patient goes, never a named place.
 _UNITS = frozenset(
@@ -213,8 +215,7 @@ def destinations(text: str, cased: bool) -> list[Span]:
     spans = []
     for m in _WARD.finditer(text):
         lower = m["ward"].lower()
-        if not lists.vocabulary(lower) and lower not in _UNITS and zipf(lower) < 3.0 \
-                and (not cased or m["ward"][0].isupper()):
+        if not lists.vocabulary(lower) and lower not in _UNITS and zipf(lower) < 3.0:
             spans.append(Span(EntityType.LOCATION, m.start("ward"), m.end("ward"), 0.8, "place:ward"))
     for m in _CHARITY.finditer(text):  # "Sacred Heart", "Holy Cross": named places wherever they stand
         spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))

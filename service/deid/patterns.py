@@ -104,8 +104,9 @@ _ADDRESS_PARTS = (
 )
 _PO_BOX = re.compile(r"(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b")
 _INSTITUTION = re.compile(
-    r"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|and|&|the)[ \t]+)?){1,4}"
-    r"(?i:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Health[ \t]+Center|Health[ \t]+System|Healthcare"
+    r"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?i:of|and|&|the)[ \t]+)?){1,4}"
+    r"(?i:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Med\.?[ \t]+(?:Ctr|Center)\.?|Hosp\."
+    r"|Health[ \t]+Center|Health[ \t]+System|Healthcare"
     r"|Health[ \t]+Care|Clinic|Clinics|Infirmary|Imaging[ \t]+Center|Cancer[ \t]+Center|Nursing[ \t]+Home"
     r"|Rehabilitation[ \t]+(?:Center|Hospital)|Rehab[ \t]+Center|Care[ \t]+Center|Surgery[ \t]+Center|Radiology"
     r"[ \t]+(?:Associates|Group|Partners)|Urgent[ \t]+Care|Memorial|Medical[ \t]+Group|Health)\b"
@@ -124,6 +125,7 @@ _STATE_SHORT = frozenset(
     " wis wyo ala ark del ga ia".split()
 )
 _PLACE_GENERAL = re.compile(r"\b(?P<place>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[ \t]+General\b(?![ \t]+[a-z])")
+_LEADING_WORD = re.compile(r"(?P<word>[A-Za-z]+)[ \t]+")
 _GENERIC_INSTITUTION_WORDS = frozenset(
     "the a an outside our this that prior previous local same other community university general "
     "county regional city state children's veterans va emergency main".split()
@@ -243,14 +245,23 @@ def _address_line(line: str, offset: int) -> list[Span]:
     return spans
 
 
+def _not_a_name(word: str) -> bool:
+    """A function word or a common verb form ("PRESENTED", "SEEN", "TO") can start no institution's name."""
+    return word in STOPWORDS or word.endswith(("ed", "ing")) and zipf(word) >= 3
+
+
 def institutions(text: str) -> list[Span]:
     found: list[Span] = []
     for m in _INSTITUTION.finditer(text):
-        words = m.group().split()
+        start = m.start()
+        # In capitals every word looks like a name: "PRESENTED TO U OF MD MED CENTER" starts at "U".
+        while (lead := _LEADING_WORD.match(text, start, m.end())) and _not_a_name(lead["word"].lower()):
+            start = lead.end()
+        words = text[start : m.end()].split()
         # "the Hospital", "Outside Hospital", "General Hospital" alone name no place.
-        if all(w.lower().strip(".") in _GENERIC_INSTITUTION_WORDS for w in words[:-1]):
+        if len(words) < 2 or all(w.lower().strip(".") in _GENERIC_INSTITUTION_WORDS for w in words[:-1]):
             continue
-        found.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.85, "institution"))
+        found.append(Span(EntityType.ORGANIZATION, start, m.end(), 0.85, "institution"))
     found += [g for g in _groups(text) if not any(f.start < g.end and g.start < f.end for f in found)]
     return found
 
