@@ -298,13 +298,12 @@ def score_deid(reports: Sequence[pi.Report], results: Sequence[Any]) -> DeidScor
     return sc
 
 
-_BIRTH_CUE = re.compile(r"(?i)\b(?:dob|d\.o\.b|date[ \t]+of[ \t]+birth|birth[ \t]*date|born(?:[ \t]+on)?)\W{0,4}$")
-
-
 def _old_birth_date(rep: pi.Report, g: pi.GoldSpan) -> bool:
     """A birth date 90 or more years before the report's latest other date: the de-identifier moves
     it so that the age is 90, so it keeps no per-patient shift."""
-    if g.date is None or not _BIRTH_CUE.search(rep.text[max(0, g.start - 24) : g.start]):
+    from service.deid.replace import BIRTH_CUE  # the cue the de-identifier acts on (imported late: import_s)
+
+    if g.date is None or not BIRTH_CUE.search(rep.text[max(0, g.start - 24) : g.start]):
         return False
     others = [o.date for o in rep.phi if o.type == pi.DATE and o.date is not None and o is not g]
     return bool(others) and (max(others) - g.date).days >= 89 * 365 + 300

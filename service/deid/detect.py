@@ -79,16 +79,19 @@ class Detector:
         views: list[tuple[str, list[int] | None]] = [nfkc_view(text) for text in texts]
         snippets: list[tuple[int, int]] = []  # (text index, offset of the line in it)
         snippet_texts: list[str] = []
+        cased_texts: list[bool] = []
         for index, (text, _) in enumerate(views):
             spans = self._contacts.analyze(text)
             for recognize in PATTERN_RECOGNIZERS:
                 spans += recognize(text)
-            names, doubtful = self._names.analyze(text)
-            spans += names + person_fields(text) + typist_initials(text) + destinations(text, is_cased(text))
+            cased = is_cased(text)
+            names, doubtful = self._names.analyze(text, cased)
+            spans += names + person_fields(text) + typist_initials(text) + destinations(text, cased)
             for start, end in doubtful:
                 snippets.append((index, start))
                 snippet_texts.append(text[start:end])
             found.append(spans)
+            cased_texts.append(cased)
         if snippet_texts:
             ner = self._ner.analyze_batch(snippet_texts, self._batch_size)
             for (index, offset), spans in zip(snippets, ner, strict=True):
@@ -100,8 +103,8 @@ class Detector:
                     and not (s.entity_type is EntityType.PERSON and used_as_noun(text, s.start + offset))
                 ]
         results = []
-        for (text, origin), spans in zip(views, found, strict=True):
-            spans = _propagate(text, _cut_protected(text, _drop_labels(text, spans)))
+        for (text, origin), spans, cased in zip(views, found, cased_texts, strict=True):
+            spans = _propagate(text, _cut_protected(text, _drop_labels(text, spans)), cased)
             results.append(_map_back(resolve_overlaps(spans, text), origin))
         return results
 
@@ -136,10 +139,9 @@ def _cut_protected(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
-def _propagate(text: str, spans: list[Span]) -> list[Span]:
+def _propagate(text: str, spans: list[Span], cased: bool) -> list[Span]:
     """Other places in the text of the words that context marked as a name or a place."""
     lists = name_lists()
-    cased = is_cased(text)
     words: dict[str, EntityType] = {}
     for s in spans:
         if s.entity_type in _PROPAGATED and s.score >= 0.8 and not s.source.startswith("spacy"):

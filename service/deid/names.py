@@ -157,11 +157,11 @@ class NameRecognizer:
     def __init__(self, lists: NameLists | None = None) -> None:
         self._lists = lists or name_lists()
 
-    def analyze(self, text: str) -> tuple[list[Span], list[tuple[int, int]]]:
+    def analyze(self, text: str, cased: bool | None = None) -> tuple[list[Span], list[tuple[int, int]]]:
         """(name spans, doubtful (start, end) lines holding capitalised words no list knows)."""
         tokens = [_Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         starts = [t.start for t in tokens]
-        cased = is_cased(text)
+        cased = is_cased(text) if cased is None else cased
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
         for m in _triggers(text, tokens):
             trigger = m.group()

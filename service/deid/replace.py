@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from service.deid.dates import calendar_date, shift_date_text, shift_day_text, shift_year_text, whole_date
 from service.deid.detect import Detector
 from service.deid.keys import KeyedHasher, PatientContext, patient_key
+from service.deid.metadata import AGE_CAP
 from service.deid.spans import EntityType, Span
 from service.deid.surrogates import Surrogates
 
@@ -102,8 +103,7 @@ class Deidentifier:
         return self._by_type.get(kind, self.surrogates.identifier)(value)
 
 
-_BIRTH_CUE = re.compile(r"(?i)\b(?:dob|d\.o\.b|date[ \t]+of[ \t]+birth|birth[ \t]*date|born(?:[ \t]+on)?)\W{0,4}$")
-AGE_CAP_YEARS = 90
+BIRTH_CUE = re.compile(r"(?i)\b(?:dob|d\.o\.b|date[ \t]+of[ \t]+birth|birth[ \t]*date|born(?:[ \t]+on)?)\W{0,4}$")
 
 
 def _day_first(span: Span) -> bool:
@@ -114,10 +114,13 @@ def _old_birth_dates(text: str, spans: Sequence[Span], patient: PatientContext) 
     """Birth dates that make the patient 90 or older on the report's latest other full date (the
     exam): for each, the offset in days that moves it to exactly 90 years before that date, once
     shifted. Safe Harbor counts such a date as an age over 89."""
-    dates = [(s, calendar_date(d)) for s in spans if s.entity_type is EntityType.DATE
-             and (d := whole_date(text[s.start : s.end], _day_first(s))) is not None]
+    date_spans = [s for s in spans if s.entity_type is EntityType.DATE]
+    if not any(BIRTH_CUE.search(text, max(0, s.start - 24), s.start) for s in date_spans):
+        return {}  # the common report: no date parsed here
+    dates = [(s, calendar_date(d)) for s in date_spans
+             if (d := whole_date(text[s.start : s.end], _day_first(s))) is not None]
     births = [(s, day) for s, day in dates
-              if day is not None and _BIRTH_CUE.search(text, max(0, s.start - 24), s.start)]
+              if day is not None and BIRTH_CUE.search(text, max(0, s.start - 24), s.start)]
     if not births:
         return {}
     others = [day for s, day in dates if day is not None and all(s is not b for b, _ in births)]
@@ -126,12 +129,12 @@ def _old_birth_dates(text: str, spans: Sequence[Span], patient: PatientContext) 
     exam = max(others)
     out = {}
     for span, born in births:
-        if _years_between(born, exam) >= AGE_CAP_YEARS:
+        if _years_between(born, exam) >= AGE_CAP:
             target = exam + dt.timedelta(days=patient.date_offset_days)
             try:
-                capped = target.replace(year=target.year - AGE_CAP_YEARS)
+                capped = target.replace(year=target.year - AGE_CAP)
             except ValueError:  # 29 February
-                capped = target.replace(year=target.year - AGE_CAP_YEARS, day=28)
+                capped = target.replace(year=target.year - AGE_CAP, day=28)
             out[span] = (capped - born).days
     return out
 
