@@ -163,7 +163,7 @@ class NameRecognizer:
         starts = [t.start for t in tokens]
         cased = is_cased(text) if cased is None else cased
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
-        for m in _triggers(text, tokens):
+        for m in _triggers(text):
             trigger = m.group()
             after_label = bool(_IS_LABEL.match(trigger))
             if _ENDS_WITH_TITLE.search(trigger):
@@ -546,7 +546,7 @@ def _capitalised_neighbour(text: str, tokens: list[_Token], i: int) -> bool:
 _WORD_START = re.compile(r"\b[^\W\d_]")
 
 
-def _triggers(text: str, tokens: list[_Token]) -> list[re.Match[str]]:
+def _triggers(text: str) -> list[re.Match[str]]:
     """_TRIGGER's matches, tried at word starts only (every trigger starts with a word): the same
     matches as `finditer`, several times faster on long notes."""
     matches: list[re.Match[str]] = []
