@@ -9,7 +9,14 @@
 - **Destinations.** After a movement verb ("transferred to", "admitted to", "followed at", "came
   from") words that are not vocabulary (English, clinical, hospital unit abbreviations) name a place,
   and so do generic institution phrases ("Sacred Heart", "St. Agnes", "University of Maryland"); a
-  rare word before a ward number ("on Quartermain 6") names a ward.
+  rare word before a ward number ("on Quartermain 6") names a ward. In sentence-case text a word
+  capitalised there is a proper noun even when it is common ("went to Harbor"), unless it looks like a
+  department ("Cardiology", "Physical Therapy", "Operating Room") or a day; a lower-case word unknown
+  to English ("transferred to quartermain") counts too.
+- **Institution acronyms** ("GH", "GBMC", "UIHC"): capitals ending like "...Hospital", "...Medical
+  Center", "...Health Center" after a locative or before a hospital unit, not clinical acronyms of
+  that shape ("TSH", "LVH"), English words ("HIGH") or their typos ("WTIH").
+- **Employers** after an employment cue ("works for", "employed by", "CEO of").
 - **Field labels** (`Pat Loc:`, `Proc Ord:`) are never names or places; `label_ranges` finds them.
 - **Protected numbers**: numbers with units (doses, measurements, rates), CPT and ICD codes, vertebral
   levels. No identifier, phone or address may swallow them (`protected_ranges`).
@@ -51,12 +58,25 @@ _VALUE_WORD = re.compile(r"(?:[A-Za-z]\.){2,3}|[^\W\d_](?:[^\W\d_]|['’\-](?=[^
 _TYPIST = re.compile(r"(?m)(?:^|(?<=\s)|(?<=,))[ \t]*(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?=[ \t]*(?:$|,|\n|\d|[A-Z]:))")
 _MOVEMENT = re.compile(
     r"(?i)\b(?:transfer(?:red|ring|s)?|transfered|tranfer(?:r?ed)?|trasferred|trans|xfer(?:red|d)?|admitted"
-    r"|readmitted|taken|sent|went|going|recieved|received"
+    r"|readmitted|taken|sent|went|go|goes|gone|going|recieved|received"
     r"|come|came|coming|referred|accepted|excepted|followed|d/c'?d|dc'?d|discharged|returned|returning|moved"
     r"|flown|arrived|seen|hospitalized|treated)[ \t]+(?:back[ \t]+)?(?:to|at|from|in|into|@|by)[ \t]+"
     r"(?:the[ \t]+)?"
 )
 _COMMON_WORD = 3.5  # zipf: a word this common names no place by itself
+# ... unless sentence-case text capitalises it after a movement verb ("went to Harbor"): a proper noun,
+# if not a department ("sent to Cardiology", "taken to Surgery", "seen in Pediatrics").
+_NAMED_WORD = 5.0
+_DEPARTMENT = re.compile(r"(?:olog(?:y|ist)|iatrics?|pedics?|ics|ery|icine|ation|apy|ing)$")
+_EMPLOYMENT = re.compile(
+    r"(?i)\b(?:works?|worked|working|employed|employee|retired|ceo|owner|president|vice[ \t]+president)"
+    r"[ \t]+(?:for|at|by|of|from|with)[ \t]+(?:the[ \t]+)?"
+)
+_CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+    today tonight tomorrow yesterday morning evening night noon midnight am pm week weeks day days year years
+    month months hour hours time times""".split()
+)
 _HOSPITAL_AREA = re.compile(r"(?i)[ \t]+(?:care[ \t]+)?(?:unit|room|ward|department|service|suite|bay|recovery)\b")
 # Institutions named by a generic phrase ("Sacred Heart", "Holy Cross", "St. Agnes", "University of
 # Maryland"): places after a movement verb, whatever the case of the note.
@@ -78,6 +98,23 @@ _UNITS = frozenset(
     """icu micu sicu ccu cvicu ctu cticu nicu picu ticu nsicu ficu csru cvu er ed or pacu ct mri mr ir us xr hd pt ot
     snf ltac ltach osh ltc icn ldr rehab floor unit ward home clinic cath lab ep gi pacu sdu tcu imc ssu cdu obs
     echo nm pet ekg ecg eeg emg dialysis radiology surgery medicine telemetry tele hospice""".split()
+)
+# Generic places ("OH": outside hospital, "NH": nursing home) and ventilator modes ("weaned to CPAP 5"),
+# which a ward-with-number reading would take for a ward. Not units for typist initials ("NH/ab").
+_NOT_PLACES = frozenset("oh nh cpap bipap simv psv prvc imv aprv vent".split())
+
+
+def _is_unit(lower: str) -> bool:
+    """A hospital unit, department, generic place or ventilator mode (any "...icu"/"...ccu": "vicu")."""
+    return lower in _UNITS or lower in _NOT_PLACES or lower.endswith(("icu", "ccu"))
+# An institution named by its acronym ("GH", "GBMC", "UIHC"): capitals ending like "...Hospital",
+# "...Medical Center", "...Health Center", where a place stands: after a locative ("at GH", "LEAVE GH",
+# "from the GBMC") or before a hospital unit ("GH cath lab"). Clinical acronyms of that shape are none.
+_ACRONYM = re.compile(r"(?<![\w/\-])(?:[A-Z]{1,4}(?:H|MC|HC)|[a-z]{1,2}h)(?![\w/\-])")
+_ACRONYM_PLACE_BEFORE = re.compile(r"(?i)\b(?:at|to|from|in|into|leave|left|@)[ \t]+(?:the[ \t]+)?$")
+_CLINICAL_ACRONYMS = frozenset(
+    """acth adh siadh bph cah edh sdh sah ich ivh iph lvh rvh lah rah pah pph pih nph fsh lh tsh trh gnrh crh
+    ghrh pth ldh hh ph dh rh mch mchc hch ahh abh ugh uh ah eh oh nh trach synch psych""".split()
 )
 _UNIT = (
     r"(?:mg|mcg|µg|ug|g|gm|gms|kg|lb|lbs|oz|ml|mL|cc|L|l|dL|dl|cm|mm|m|in|inch|inches|ft|%|units?|IU|mEq|meq|mmol"
@@ -209,13 +246,62 @@ def typist_initials(text: str) -> list[Span]:
     return spans
 
 
+def institution_acronyms(text: str) -> list[Span]:
+    """Hospitals named by an acronym in a place's position (see _ACRONYM); lower case ("at gh") only
+    right after a locative."""
+    spans = []
+    for m in _ACRONYM.finditer(text):
+        word = m.group()
+        lower = word.lower()
+        if lower in _CLINICAL_ACRONYMS or _is_unit(lower) or zipf(lower) >= 3.5 or _typo_of_word(lower):
+            continue  # "TSH", "NH" (nursing home), "HIGH", "COUGH", "WTIH"
+        after_locative = _ACRONYM_PLACE_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None
+        unit_after = (w := _PLACE_WORD.match(text, m.end() + 1)) is not None and text[m.end()] == " " \
+            and _is_unit(w.group().lower())
+        if after_locative or unit_after and word.isupper():
+            spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:acronym"))
+    return spans
+
+
+def employers(text: str, cased: bool) -> list[Span]:
+    """An employer after an employment cue ("works for Vista Health", "CEO OF IBM", "employed by
+    Genentech"): up to three words, capitalised in sentence-case text, none a function word or unit."""
+    lists = name_lists()
+    spans = []
+    for m in _EMPLOYMENT.finditer(text):
+        position, first, last = m.end(), -1, -1
+        for _ in range(3):
+            w = _PLACE_WORD.match(text, position)
+            if w is None:
+                break
+            word = w.group().rstrip("'’-")
+            lower = word.lower()
+            if lower in STOPWORDS or lower in _CALENDAR or _is_unit(lower) or len(word) < 2 \
+                    or cased and not word[0].isupper() or lower in lists.clinical or lower in lists.keep:
+                break
+            first = w.start() if first < 0 else first
+            last = w.start() + len(word)
+            position = w.end()
+            if not text.startswith(" ", position):
+                break
+            position += 1
+        if first >= 0:
+            spans.append(Span(EntityType.ORGANIZATION, first, last, 0.75, "place:employer"))
+    return spans
+
+
+def _typo_of_word(lower: str) -> bool:
+    """Is the word a common English word with two neighbouring letters swapped ("wtih", "teh")?"""
+    return any(zipf(lower[:k] + lower[k + 1] + lower[k] + lower[k + 2 :]) >= 4.0 for k in range(len(lower) - 1))
+
+
 def destinations(text: str, cased: bool) -> list[Span]:
     """Places after a movement verb ("transferred to Quartermain", "followed at GH")."""
     lists = name_lists()
     spans = []
     for m in _WARD.finditer(text):
         lower = m["ward"].lower()
-        if not lists.vocabulary(lower) and lower not in _UNITS and zipf(lower) < 3.0:
+        if not lists.vocabulary(lower) and not _is_unit(lower) and zipf(lower) < 3.0:
             spans.append(Span(EntityType.LOCATION, m.start("ward"), m.end("ward"), 0.8, "place:ward"))
     for m in _CHARITY.finditer(text):  # "Sacred Heart", "Holy Cross": named places wherever they stand
         spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))
@@ -224,16 +310,25 @@ def destinations(text: str, cased: bool) -> list[Span]:
         if named is not None:
             spans.append(Span(EntityType.ORGANIZATION, named.start(), named.end(), 0.8, "place:named"))
             continue
-        position, first, last = m.end(), -1, -1
+        position, first, last, department = m.end(), -1, -1, False
         for _ in range(3):
             w = _PLACE_WORD.match(text, position)
             if w is None:
                 break
             word = w.group().rstrip("'’-")
             lower = word.lower()
-            if lower in STOPWORDS or lower in _UNITS or lists.vocabulary(lower) or len(word) < 2 \
-                    or cased and not word[0].isupper() or _TITLE.match(word + " ") \
-                    or (len(word) > 3 or not word.isupper()) and zipf(lower) >= _COMMON_WORD:
+            proper = cased and word.istitle()  # sentence case capitalises a proper noun
+            if _is_unit(lower) or _DEPARTMENT.search(lower):
+                department = True  # "sent to Physical Therapy": no named place
+                break
+            if lower in _CALENDAR:  # "came in Friday", "go to Harbor tonight"
+                break
+            unknown = len(lower) > 4 and zipf(lower) < 2.0  # "transferred to quartermain" in sentence case
+            if lower in STOPWORDS or len(word) < 2 or cased and not word[0].isupper() and not unknown \
+                    or _TITLE.match(word + " ") \
+                    or lower in lists.keep or lower in lists.clinical or lower in lists.english and not proper \
+                    or (len(word) > 3 or not word.isupper()) \
+                    and zipf(lower) >= (_NAMED_WORD if proper else _COMMON_WORD):
                 break
             first = w.start() if first < 0 else first
             last = w.start() + len(word)
@@ -241,6 +336,6 @@ def destinations(text: str, cased: bool) -> list[Span]:
             if not text.startswith(" ", position) or not _PLACE_WORD.match(text, position + 1):
                 break
             position += 1
-        if first >= 0 and not _HOSPITAL_AREA.match(text, last):  # "Postanesthesia Care Unit" is a unit
+        if first >= 0 and not department and not _HOSPITAL_AREA.match(text, last):  # "Postanesthesia Care Unit"
             spans.append(Span(EntityType.LOCATION, first, last, 0.8, "place:destination"))
     return spans

@@ -25,7 +25,9 @@ Day or month first: "03/04/2019" and "03.04.2019" are read month-first (US repor
 other order is a valid date; and when one date of a text can only be read day-first ("25/03/2019",
 "13.04.2019"), every date of that text with the same separator is read day-first.
 Dates glued to a path or code ("OP Unknown/09-07-2022@16:14", "XXXX/05/31/2016") are found after a
-word and a slash.
+word and a slash, and so are partial dates after a word and a period ("Quartermain.8/31") and both
+ends of a range ("10/15-10/16"). A day of the month alone is a date after "on/since/until/by the"
+or when it ends a clause ("it's the 11th."), not when it qualifies a noun ("the 11th rib").
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ _FRACTION_WORD = re.compile(
 # A 4-digit time of day ("at 1800", "@2000", "from 2000 to 2400", "HEME=1800") is no year.
 _TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|from|until|till|since|to|after|before|around|@|q|x)|[@=~])\s*$")
 _TIME_AFTER = re.compile(r"(?i)^\s*(?:h\b|hrs?\b|hours?\b|-\s*\d{4}|to\s+\d{4}|&\s*\d{4})")
+_CLAUSE_END = re.compile(r"[ \t]*(?:[.,;!?\"')]|$)")
 _AFTER_FRACTION = re.compile(r"(?i)^\s*(?:of\b|pain|strength|cm|mm|ratio)")
 
 
@@ -104,14 +107,19 @@ _SHAPES: tuple[_Shape, ...] = (
     ),
     _Shape("month_name_year",
            re.compile(rf"\b(?P<month>{_MONTH_RE})(?:,?[ \t]+|[ \t]+(?i:of)[ \t]+)(?P<year>{_YEAR4}|'\d\d)\b")),
-    # also glued to a word ("LA-10/3", "fx4/97")
-    _Shape("month_day", re.compile(rf"(?:{_L}|(?<=[^\W\d_]-))(?P<a>{_MON})/(?P<b>{_DAY}){_R}")),
+    # also glued to a word ("LA-10/3", "Quartermain.8/31") and in a range ("10/15-10/16")
+    _Shape("month_day", re.compile(
+        rf"(?:{_L}|(?<=[^\W\d_][\-.])|(?<=\d/\d-)|(?<=\d/\d\d-))(?P<a>{_MON})/(?P<b>{_DAY})"
+        rf"(?:{_R}|(?=-{_MON}/{_DAY}(?![\w/])))"
+    )),
     _Shape("month_year", re.compile(
         rf"(?:{_L}|(?<=[^\W\d_])|(?<=[^\W\d_]-))(?P<month>{_MON})/(?P<year>{_YEAR4}|[4-9]\d|3[2-9]){_R}"
     )),
-    # a day of the month alone ("on the 11th"): a date element
-    _Shape("ordinal_day",
-           re.compile(r"(?i:\b(?:on|since|until|by)[ \t]+the[ \t]+)(?P<day>[12]?\d|3[01])(?P<ord>st|nd|rd|th)\b")),
+    # a day of the month alone ("on the 11th", "it's the 11th."): a date element; an ordinal that
+    # qualifies a noun ("the 11th rib") is none
+    _Shape("ordinal_day", re.compile(
+        r"(?i:\b(?P<cue>(?:on|since|until|by)[ \t]+)?the[ \t]+)(?P<day>[12]?\d|3[01])(?P<ord>st|nd|rd|th)\b"
+    )),
     _Shape(
         "compact",
         re.compile(rf"{_L}(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12]\d|3[01]){_R}"),
@@ -203,6 +211,8 @@ def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
             _TIME_BEFORE.search(before) or _TIME_AFTER.match(text[m.end() : m.end() + 12])
         ):
             return False
+    if shape.name == "ordinal_day" and not m["cue"]:
+        return bool(_CLAUSE_END.match(text, m.end()))  # "it's the 11th.", not "the 11th rib"
     if shape.name == "month_day":
         month, day = int(m["a"]), int(m["b"])
         # 1/2, 1/3, 2/3, 3/4 ... are fractions unless a date word precedes them.

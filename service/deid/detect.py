@@ -18,7 +18,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from service.deid.context import destinations, label_ranges, person_fields, protected_ranges, typist_initials
+from service.deid.context import (
+    destinations,
+    employers,
+    institution_acronyms,
+    label_ranges,
+    person_fields,
+    protected_ranges,
+    typist_initials,
+)
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.names import NameRecognizer
 from service.deid.nlp import PresidioContacts, SpacyNer
@@ -86,7 +94,8 @@ class Detector:
                 spans += recognize(text)
             cased = is_cased(text)
             names, doubtful = self._names.analyze(text, cased)
-            spans += names + person_fields(text) + typist_initials(text) + destinations(text, cased)
+            spans += names + person_fields(text) + typist_initials(text) + destinations(text, cased) \
+                + institution_acronyms(text) + employers(text, cased)
             for start, end in doubtful:
                 snippets.append((index, start))
                 snippet_texts.append(text[start:end])

@@ -8,7 +8,9 @@ announces it. A census first or last name that is rare as an English word is a n
 ("Nicholson", "vasquez"); one that is also a common word ("Gray", "Rose", "Stone") only in context.
 Clinical eponyms (Kerley, Hodgkin, Swan-Ganz, ...) and radiology words are kept unless context
 announces a person ("Dr. Foley", "seen by Harrington"). Names may hold letters of any script
-("Núñez", "Zoë"), hyphens, apostrophes and particles ("van der Berg", "O'Brien").
+("Núñez", "Zoë"), hyphens, apostrophes and particles ("van der Berg", "O'Brien"). A name found
+takes what must belong to it: initials in any case ("j. o'brien"), a particle whose apostrophe was
+lost ("o rourke"), and a census first name written like it that is not a common word.
 """
 
 from __future__ import annotations
@@ -253,6 +255,7 @@ class NameRecognizer:
         if cased:
             found += self._full_names(text, tokens)
         found += self._closing_signature(text, tokens)
+        found = [(self._widen(text, tokens, i, j), j, score) for i, j, score in found]
         spans = [Span(EntityType.PERSON, tokens[i].start, tokens[j - 1].end, score, "names") for i, j, score in found]
         return spans, doubtful
 
@@ -439,6 +442,27 @@ class NameRecognizer:
         while j > i and tokens[j - 1].lower in _PARTICLES:
             j -= 1
         return j
+
+    def _widen(self, text: str, tokens: list[_Token], i: int, j: int) -> int:
+        """Start of a found name widened over what must belong to it: initials with their period in
+        any case ("j. o'brien", "d. renna"), a lost apostrophe's particle ("o rourke", "d angelo"), and a
+        census first name written like the surname, not a common word ("DICK CUCCHIARA", not "Will Smith")."""
+        if i >= j:
+            return i
+        while i > 0 and _joined(text, tokens[i - 1], tokens[i].start):
+            prev, name = tokens[i - 1], tokens[i]
+            lower = prev.lower
+            if len(prev.text) == 1:
+                initial = text.startswith(".", prev.end) or lower in "od" and text[prev.end] == " "
+                if not initial or prev.start and text[prev.start - 1].isalnum():
+                    break
+            elif not (self._is_first_name(lower) and lower not in STOPWORDS and lower not in self._lists.keep
+                      and lower not in self._lists.clinical and _word_zipf(lower) < _COMMON_WORD
+                      and lower not in _ROLE_WORDS and lower not in _CREDENTIALS and len(lower) > 2
+                      and prev.text.isupper() == name.text.isupper() and prev.capitalised == name.capitalised):
+                break
+            i -= 1
+        return i
 
     def _adjacent_name(self, text: str, left: _Token, right: _Token, check_right: bool = False) -> bool:
         """Does the neighbour (left, or right with check_right) extend a name found next to it?"""

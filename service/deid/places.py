@@ -10,7 +10,9 @@ name counts only where its shape or its context says "place":
 - after such a context also a rare single word in capitals ("FROM TOWSON") and a rare
   lower-case one ("lives in catonsville").
 
-Keep-list words (eponyms, radiology words) are never cities. States are not PHI and are not in
+A city takes a generic place word after it in the same case ("MILFORD MILL", "Rock Springs").
+Keep-list and clinical words (eponyms, radiology words) are cities only after a residence cue ("LIVES
+IN HAMPTON"; "Hampton hump" stays). States are not PHI and are not in
 the list. Loading is one text file into a frozenset (a few milliseconds).
 """
 
@@ -46,26 +48,42 @@ _RARE = 3.0  # zipf below this: rare enough in English to be a city by itself
 _COMMON = 4.5  # zipf below this: a city after a locative context ("from Baltimore")
 
 
+# Generic last words of place names ("Milford Mill", "Glen Burnie Heights", "Rock Springs"): a city
+# found by its first word takes them too, written in the same case.
+_PLACE_SUFFIX = frozenset(
+    """mill mills park heights hills hill springs spring falls beach village city township junction creek
+    valley harbor harbour shores shore station landing crossing ridge point corner corners grove center
+    lake lakes""".split()
+)
+# A residence cue: the city after it counts even when it is also a clinical or kept word ("LIVES IN
+# HAMPTON" — Hampton is a radiological eponym too).
+_RESIDENCE = re.compile(
+    r"(?i)\b(?:lives?|living|resides?|residing|home|moved|native|vacation(?:ing)?)(?:[ \t]+alone)?"
+    r"[ \t]+(?:in|near|of|to|at)[ \t]+$"
+)
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     single: frozenset[str]  # one-word city names, lower-case
     multi: frozenset[str]  # multi-word names, lower-case, words joined by one space
     longest: dict[str, int]  # first word of a multi-word name -> most words in such a name
+    worded: frozenset[str]  # one-word city names that are also kept or clinical words
 
 
 @cache
 def gazetteer() -> Gazetteer:
     text = resources.files("service.deid").joinpath("data/us_cities.txt").read_text("utf-8")
     keep = name_lists().keep
-    names = {
-        line.replace("-", " ") for line in text.splitlines() if line and not line.startswith("#")
-    } - keep - name_lists().clinical
+    every = {line.replace("-", " ") for line in text.splitlines() if line and not line.startswith("#")}
+    names = every - keep - name_lists().clinical
     multi = frozenset(n for n in names if " " in n)
     longest: dict[str, int] = {}
     for name in multi:
         words = name.split()
         longest[words[0]] = max(longest.get(words[0], 0), len(words))
-    return Gazetteer(frozenset(n for n in names if " " not in n and n not in STOPWORDS), multi, longest)
+    worded = frozenset(n for n in every - names if " " not in n and n not in STOPWORDS)
+    return Gazetteer(frozenset(n for n in names if " " not in n and n not in STOPWORDS), multi, longest, worded)
 
 
 def cities(text: str) -> list[Span]:
@@ -83,20 +101,34 @@ def cities(text: str) -> list[Span]:
         if abbreviated:
             lower = _ABBREVIATIONS[lower]
         end = _multi_word(text, m.end(), lower, gaz, abbreviated=abbreviated) if lower in gaz.longest else 0
-        if end or (lower in gaz.single and _single_word(text, start, word, lower)):
+        resident = lower in gaz.worded and len(lower) > 3 \
+            and _RESIDENCE.search(text, max(0, start - 30), start) is not None
+        if end or resident or (lower in gaz.single and _single_word(text, start, word, lower)):
             if not _after_locative(text, start) and (eponym(text, start, end or m.end()) or used_as_noun(text, start)):
                 continue  # "Penrose drain", "a modified Pomeroy technique", "Santa Barbara T-tube"
-            taken = end or m.end()
+            taken = _with_suffix(text, end or m.end(), word)
             found.append(Span(EntityType.LOCATION, start, taken, 0.8 if end else 0.75, "city"))
     for m in _LOWER_AFTER.finditer(text):  # lower case: only rare words after a locative context
         lower, start = m.group(1), m.start(1)
-        single = lower in gaz.single and zipf(lower) < _RARE
+        single = lower in gaz.single and zipf(lower) < _RARE or lower in gaz.worded and len(lower) > 3 \
+            and _RESIDENCE.search(text, max(0, start - 30), start) is not None
         if (single or lower in gaz.longest) and not text[m.end() : m.end() + 1].isalnum() \
                 and _after_locative(text, start):
             end = _multi_word(text, m.end(), lower, gaz, capitalised=False) if lower in gaz.longest else 0
             if end or single:
                 found.append(Span(EntityType.LOCATION, start, end or m.end(), 0.75, "city"))
     return found
+
+
+def _with_suffix(text: str, end: int, word: str) -> int:
+    """End of the city that ends at `end`, widened over a generic place word in the same case
+    ("MILFORD MILL", "Rock Springs")."""
+    m = _NEXT_WORD.match(text, end)
+    if m is None or m.group()[0] not in " \t" or m.group(1).lower() not in _PLACE_SUFFIX:
+        return end
+    nxt = m.group(1)
+    same_case = nxt.isupper() == word.isupper() and nxt[0].isupper() == word[0].isupper()
+    return m.end() if same_case else end
 
 
 def _multi_word(text: str, position: int, first: str, gaz: Gazetteer, capitalised: bool = True,

@@ -65,6 +65,11 @@ def test_typist_initials(text: str, expected: list[str]) -> None:
         ("followed at gh by dr healey", False, ["gh"]),
         ("taken to the OR, then transferred to ICU and sent to Recovery.", True, []),
         ("transferred to rehab, came from home", True, []),
+        # sentence case capitalises a proper noun even when it is a common word; departments are none
+        ("She wants to go to Harbor tonight and went to Harbor on 3/6.", True, ["Harbor", "Harbor"]),
+        ("Taken to Surgery, then sent to Cardiology and referred to Physical Therapy. Came in Friday.", True, []),
+        ("She was taken to the Operating Room.", True, []),
+        ("Pt transferred to quindlemore overnight, weaned to CPAP 5.", True, ["quindlemore"]),
     ],
 )
 def test_destinations(text: str, cased: bool, expected: list[str]) -> None:
@@ -77,3 +82,32 @@ def test_labels_and_protected_numbers() -> None:
     assert [text[a:b] for a, b in context.protected_ranges(text)] == [
         "41.4 mg", "CPT:71020", "ICD-10 J18.9", "L4-5", "2.5 cm",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("HE WILL NEED TO LEAVE GH, HAVE SURGERY AND RETURN.", ["GH"]),
+        ("Seen by the CHF team at GH; consult from the PVMC.", ["GH", "PVMC"]),
+        ("RI AMI, to GH cath lab, 3VD.", ["GH"]),
+        ("reintubated at gh last year", ["gh"]),
+        # clinical acronyms of that shape, English words, typos and units are none
+        ("Response to TSH was normal; LVH in the past; transferred to NH.", []),
+        ("BREATHING IN SYNCH, GOING TO TRACH. HR HIGH. SPOKE WTIH MD.", []),
+    ],
+)
+def test_institution_acronyms(text: str, expected: list[str]) -> None:
+    assert _found(context.institution_acronyms, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "cased", "expected"),
+    [
+        ("HUSBAND IS CEO OF ZORBAX. SMOKER.", False, ["ZORBAX"]),
+        ("he works for vista health. a: stable", False, ["vista health"]),
+        ("She works at night as a cook, and works for Quillfeather Press.", True, ["Quillfeather Press"]),
+        ("He works at home. Retired from work last year.", True, []),
+    ],
+)
+def test_employers(text: str, cased: bool, expected: list[str]) -> None:
+    assert _found(lambda t: context.employers(t, cased), text) == expected

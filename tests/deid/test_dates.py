@@ -148,3 +148,9 @@ def test_dates_of_nursing_notes() -> None:
 def test_four_digit_times_and_ventilator_settings_are_not_dates() -> None:
     text = "Lasix given @1800 and at 2000, awake from 2000 to 2400. PS 5/5, CPAP 40%/5/5, strength 5/5. HR 92."
     assert find_dates(text) == []
+
+
+def test_ordinal_days_ranges_and_glued_dates() -> None:
+    text = "Transferred to the ward.8/31, cultures 10/15-10/16. She says it's the 12th. Fracture of the 11th rib."
+    assert [text[d.start : d.end] for d in find_dates(text)] == ["8/31", "10/15", "10/16", "12th"]
+    assert find_dates("BP 120/80-130/90 and the 2nd and 3rd toes") == []

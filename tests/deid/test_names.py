@@ -145,6 +145,9 @@ def test_a_time_after_phone_is_not_a_phone_number_but_a_pager_is() -> None:
         ("The study of Long, Mary was compared.", ["Long, Mary"]),
         ("Patient BROWN, F. #2208 arrived.", ["BROWN, F"]),
         ("Reviewed with J.E. MARSH this morning.", ["J.E. MARSH"]),
+        # a found name takes its initials (any case), a lost apostrophe's particle, a first name
+        ("nsg (d. kowalczyk and j. o'brien) counted the cash", ["d. kowalczyk", "j. o'brien"]),
+        ("PLAN: TAP...LUCILLE CUCCHIARA (RESIDENT) WORKING ON THIS.", ["LUCILLE CUCCHIARA"]),
     ],
 )
 def test_names_by_role_form_and_full_name(names: NameRecognizer, text: str, expected: list[str]) -> None:

@@ -98,3 +98,15 @@ def test_build_script_filters_records() -> None:
         {"city": "Winston-Salem", "country": "US", "zip_code_type": "STANDARD"},
     ]
     assert module.city_names(records) == ["terre haute", "winston-salem"]
+
+
+def test_generic_place_words_widen_a_city_in_its_case() -> None:
+    assert _found("FOUND IN HIS HOME IN MILFORD MILL BY EMS") == ["MILFORD MILL"]
+    assert _found("moved from Towson Heights last year") == ["Towson Heights"]
+    assert _found("came from Towson park area") == ["Towson"]
+
+
+def test_a_city_that_is_also_a_clinical_word_counts_after_a_residence_cue() -> None:
+    assert _found("BROTHER LIVES IN HAMPTON, (PHONE ON CHART)") == ["HAMPTON"]
+    assert _found("both live in hampton,ma in the summer") == ["hampton"]
+    assert _found("Hampton hump in the right lower lobe.") == []
