@@ -161,7 +161,7 @@ class NameRecognizer:
 
     def analyze(self, text: str, cased: bool | None = None) -> tuple[list[Span], list[tuple[int, int]]]:
         """(name spans, doubtful (start, end) lines holding capitalised words no list knows)."""
-        tokens = [_Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        tokens = _tokens(text)
         starts = [t.start for t in tokens]
         cased = is_cased(text) if cased is None else cased
         found: list[tuple[int, int, float]] = []  # token index ranges [i, j) with score
@@ -559,6 +559,25 @@ class NameRecognizer:
         if is_name and score < 3.0 and len(word) > 3:
             return "name"  # 3-letter words are more often abbreviations (MRN, ICU, ABD, vea)
         return "word"
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Word tokens; a hyphen used as a dash is split ("son Rob-who states", "AWARE-WILL START",
+    "CARAFATE-W. MAROTTA"): the part after it is a common word in lower case or capitals, or an
+    initial with its period. Hyphenated names ("Smith-Jones", "Mary-Kate") stay one token."""
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        word, start = m.group(), m.start()
+        if "-" in word:
+            head, _, tail = word.rpartition("-")
+            cut = start + len(head)
+            initial = len(tail) == 1 and tail.isupper() and text.startswith(".", m.end())
+            if initial or (tail.islower() or tail.isupper()) and zipf(tail.lower()) >= 5.0:
+                tokens.append(_Token(start, cut, head))
+                tokens.append(_Token(cut + 1, m.end(), tail))
+                continue
+        tokens.append(_Token(start, m.end(), word))
+    return tokens
 
 
 def _capitalised_neighbour(text: str, tokens: list[_Token], i: int) -> bool:

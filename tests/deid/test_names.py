@@ -148,6 +148,10 @@ def test_a_time_after_phone_is_not_a_phone_number_but_a_pager_is() -> None:
         # a found name takes its initials (any case), a lost apostrophe's particle, a first name
         ("nsg (d. kowalczyk and j. o'brien) counted the cash", ["d. kowalczyk", "j. o'brien"]),
         ("PLAN: TAP...LUCILLE CUCCHIARA (RESIDENT) WORKING ON THIS.", ["LUCILLE CUCCHIARA"]),
+        # a hyphen used as a dash ends a name; a hyphenated name stays whole
+        ("SOCIAL-phone call from son Zebulon-who states he is coming.", ["Zebulon"]),
+        ("GIVEN CARAFATE-W. QUAGMIRE AWARE-WILL START PROTONIX.", ["W. QUAGMIRE"]),
+        ("Seen by Dr. Smith-Jones for follow-up.", ["Smith-Jones"]),
     ],
 )
 def test_names_by_role_form_and_full_name(names: NameRecognizer, text: str, expected: list[str]) -> None:
