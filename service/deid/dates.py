@@ -72,6 +72,9 @@ _FRACTION_WORD = re.compile(
 # A 4-digit time of day ("at 1800", "@2000", "from 2000 to 2400", "HEME=1800") is no year.
 _TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|from|until|till|since|to|after|before|around|@|q|x)|[@=~])\s*$")
 _TIME_AFTER = re.compile(r"(?i)^\s*(?:h\b|hrs?\b|hours?\b|-\s*\d{4}|to\s+\d{4}|&\s*\d{4})")
+# "Comparison: CT chest 1/2", "from 12/27/2007 and 1/3": a fraction-like m/d in a comparison or a list of dates
+_COMPARISON_BEFORE = re.compile(r"(?i)\b(?:comparison|compared|prior|previous)\b[^\n|.;]{0,50}$")
+_DATE_LIST_BEFORE = re.compile(r"\d{1,2}/\d{1,2}(?:/\d{2,4})?[ \t]*(?:,|and|&)[ \t]*$")
 _CLAUSE_END = re.compile(r"[ \t]*(?:[.,;!?\"')]|$)")
 _AFTER_FRACTION = re.compile(r"(?i)^\s*(?:of\b|pain|strength|cm|mm|ratio)")
 
@@ -215,8 +218,11 @@ def _plausible(shape: _Shape, m: re.Match[str], text: str) -> bool:
         return bool(_CLAUSE_END.match(text, m.end()))  # "it's the 11th.", not "the 11th rib"
     if shape.name == "month_day":
         month, day = int(m["a"]), int(m["b"])
-        # 1/2, 1/3, 2/3, 3/4 ... are fractions unless a date word precedes them.
-        return not (day <= 4 and month < day and not _DATE_WORD.search(before))
+        # 1/2, 1/3, 2/3, 3/4 ... are fractions unless a date word, a comparison or another date precedes them.
+        if day <= 4 and month < day and not _DATE_WORD.search(before):
+            wider = text[max(0, m.start() - 60) : m.start()]
+            return bool(_COMPARISON_BEFORE.search(wider) or _DATE_LIST_BEFORE.search(before))
+        return True
     return True
 
 

@@ -80,12 +80,15 @@ _STREET_SUFFIX = (
     r"|Valleys|Viaduct|Village|Villages|Ville|Vista|Walk|Walks|Wells|Rue)"
 )
 _STREET_WORDS = r"(?P<words>(?:(?:[A-Z][\w'’\-]*|\d{1,3}(?:st|nd|rd|th))\.?[ \t]+){1,4})"
-_UNIT = r"(?:,?[ \t]+(?i:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Rm|Room|#)\.?[ \t]*#?[\w\-]+)?"
+_UNIT = r"(?:,?[ \t]+(?i:(?:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Rm|Room)(?![^\W\d_])|#)\.?[ \t]*#?[\w\-]+)?"
 _STREETS = (
     re.compile(rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?i:{_STREET_SUFFIX})\b\.?{_UNIT}"),
     re.compile(
         rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?:{_RISKY_SUFFIX}|{_RISKY_SUFFIX.upper()})\b{_UNIT}"
     ),
+)
+_STREET_BEFORE_CITY = re.compile(
+    rf"(?<![\w.])(?P<street>\d{{1,6}}[ \t]+(?:[A-Z][\w'’\-]*\.?[ \t]+){{0,4}}[A-Z][\w'’\-]*\.?{_UNIT}),[ \t]*$"
 )
 _ADDRESS_LABEL = re.compile(
     r"(?im)\b(?:home[ \t]+address|address|addr|residence|lives[ \t]+at|resides[ \t]+at)\b[ \t]*[:#]?[ \t]*"
@@ -207,6 +210,10 @@ def addresses(text: str) -> list[Span]:
     for m in _ZIP_AFTER_STATE.finditer(text):
         found.append(Span(EntityType.LOCATION, m.start("city"), m.end("city"), 0.85, "address:city"))
         found.append(Span(EntityType.LOCATION, m.start("zip"), m.end("zip"), 0.9, "address:zip"))
+        # "City, ST 12345" anchors the street before it, whatever its suffix ("6829 Jessica Dam, ...")
+        street = _STREET_BEFORE_CITY.search(text, max(0, m.start("city") - 80), m.start("city"))
+        if street is not None:
+            found.append(Span(EntityType.ADDRESS, street.start(), street.end("street"), 0.85, "address:street"))
     for m in _ADDRESS_LABEL.finditer(text):
         rest = m.group("rest")
         if not rest[:1].isdigit() and m.group().lower().lstrip().startswith(("lives", "resides")):

@@ -116,7 +116,9 @@ class Surrogates:
         number = re.match(r"\d+", text)
         suffix = _STREET_SUFFIX.search(text)
         name = self._hasher.choice("street", normalize_key(text), self._lists.last_pool)
-        parts = [self.identifier(number.group()) if number else "", name, suffix.group() if suffix else "Street"]
+        # the suffix and a unit after it ("Drive Apt. 4B") stay; the unit's number is modified like an ID
+        tail = re.sub(r"\d+", lambda m: self.identifier(m.group()), suffix.group()) if suffix else "Street"
+        parts = [self.identifier(number.group()) if number else "", name, tail]
         return match_case(text, " ".join(p for p in parts if p))
 
     # -- contacts -----------------------------------------------------------------------------------

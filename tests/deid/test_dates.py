@@ -154,3 +154,9 @@ def test_ordinal_days_ranges_and_glued_dates() -> None:
     text = "Transferred to the ward.8/31, cultures 10/15-10/16. She says it's the 12th. Fracture of the 11th rib."
     assert [text[d.start : d.end] for d in find_dates(text)] == ["8/31", "10/15", "10/16", "12th"]
     assert find_dates("BP 120/80-130/90 and the 2nd and 3rd toes") == []
+
+
+def test_fraction_like_dates_in_a_comparison_or_a_list_of_dates() -> None:
+    text = "Comparison: CT chest 1/2. Films from 12/27/2007 and 1/3."
+    assert [text[d.start : d.end] for d in find_dates(text)] == ["1/2", "12/27/2007", "1/3"]
+    assert find_dates("Compared with prior, 1/2 of the lung collapsed. Granuloma 1/3 size.") == []

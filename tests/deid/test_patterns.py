@@ -86,3 +86,17 @@ def test_institutions(text: str, expected: list[str]) -> None:
 )
 def test_ages_of_90_and_over_only(text: str, expected: list[str]) -> None:
     assert _texts(patterns.ages, text) == expected
+
+
+def test_a_city_state_and_zip_anchor_the_street_before_them_whatever_its_suffix() -> None:
+    text = "Mercy Clinic | 6829 Quillon Dam Apt. 4, Lake Orrin, ND 28928 | Patient: X"
+    streets = [text[s.start : s.end] for s in patterns.addresses(text) if s.entity_type == EntityType.ADDRESS]
+    assert streets == ["6829 Quillon Dam Apt. 4"]
+    clinical = patterns.addresses("Heart size 2 cm, stable. Lungs clear.")
+    assert [s for s in clinical if s.entity_type == EntityType.ADDRESS] == []
+
+
+def test_a_unit_word_is_a_whole_word() -> None:
+    text = "4391 Oak Drive, Stephaniestad, OR 55765"  # "Ste..." is no suite
+    streets = {text[s.start : s.end] for s in patterns.addresses(text) if s.entity_type == EntityType.ADDRESS}
+    assert streets == {"4391 Oak Drive"}

@@ -55,6 +55,8 @@ def test_places_and_contacts_look_real_and_hide_the_original() -> None:
     assert "Mary" not in s.institution("St. Mary's Hospital")
     assert s.institution("Mercy Medical Center").endswith("Medical Center")
     assert s.street("123 Main St").endswith(" St") and "Main" not in s.street("123 Main St")
+    unit = s.street("30824 Walker Drive Apt. 089")  # the apartment number is part of the address
+    assert " Drive Apt. " in unit and not unit.endswith("089") and len(unit.split()[-1]) == 3
     assert s.location("62704") != "62704" and s.location("62704").isdigit()
     assert s.email("jdoe@mercy.org").endswith("@example.org")
     assert s.url("http://pacs.mercy.org/x").startswith("http://www.example.org/")
