@@ -103,7 +103,7 @@ def count_items(path: Path) -> int | None:
 
             return int(pq.ParquetFile(path).metadata.num_rows)
         if suffix == ".csv":
-            with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
                 return max(0, sum(1 for _ in csv.reader(handle)) - 1)
         with path.open("rb") as handle:
             return sum(1 for line in handle if line.strip())
