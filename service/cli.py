@@ -63,11 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare",
         help="agreement per section between two runs (e.g. a local model versus GPT-4o)",
-        description="Compare the sections of two `radprep process` outputs record by record (matched by id): "
-        "exact-match rate and mean token-F1 per section, and the ids where they disagree.",
+        description="Compare the sections of two `radprep process` or `batch` outputs (.jsonl, .csv or .parquet, "
+        "by extension) record by record (matched by id): exact-match rate and mean token-F1 per section, and "
+        "the ids where they disagree.",
     )
-    compare.add_argument("a", type=Path, help="first output JSONL")
-    compare.add_argument("b", type=Path, help="second output JSONL")
+    compare.add_argument("a", type=Path, metavar="A", help="first output: .jsonl, .csv or .parquet")
+    compare.add_argument("b", type=Path, metavar="B", help="second output: .jsonl, .csv or .parquet")
     compare.add_argument("--json", type=Path, help="also write the figures and disagreeing ids as JSON")
     compare.add_argument("--show", type=int, default=20, help="disagreeing ids to list per section (default 20)")
     for module in COMMAND_MODULES:
