@@ -18,7 +18,9 @@ MetadataValue = str | int | float | None
 
 class Metadata(BaseModel):
     """Study metadata (the ReXGradient-160K fields). PatientID and AccessionNumber are pseudonymised,
-    StudyDate shifted with the patient's dates, InstitutionName replaced, PatientAge ≥ 90 capped."""
+    StudyDate shifted with the patient's dates, InstitutionName replaced, PatientAge ≥ 90 capped.
+    In the output, PatientWeight is a number and every other field text (a number given becomes its
+    digits: StudyDate 20210305 → "20210305"); an empty value is null."""
 
     model_config = ConfigDict(extra="forbid")
 
