@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the errors file with their line number, id and field; the others are still processed. "
         "Exit status: 0 all records written, 1 some records invalid or failed, 2 the run failed.",
     )
-    process.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
+    process.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     process.add_argument("-o", "--output", type=Path, required=True,
                          help="output file: .jsonl, .csv or .parquet")
     process.add_argument("--errors", type=Path, help="errors JSONL file (default: OUTPUT with .errors.jsonl)")

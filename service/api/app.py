@@ -260,7 +260,8 @@ def _add_routes(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", response_model=schemas.Ready, responses={503: ERROR_RESPONSES[503]},
+    @app.get("/readyz", response_model=schemas.Ready,
+             responses={status: ERROR_RESPONSES[status] for status in (500, 503)},
              summary="Readiness: models loaded, reports accepted")
     async def readyz(request: Request) -> dict[str, Any]:
         state = _state(request)
@@ -270,7 +271,7 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/metrics", dependencies=[Depends(require_key)], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
-                        401: ERROR_RESPONSES[401]}, summary="Prometheus metrics (no PHI)")
+                        401: ERROR_RESPONSES[401], 500: ERROR_RESPONSES[500]}, summary="Prometheus metrics (no PHI)")
     async def metrics(request: Request) -> Response:
         state = _state(request)
         state.metrics.queue.set(state.batcher.pending if state.batcher is not None else 0)

@@ -34,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "One run per output: a second run on the same OUTPUT (locked in OUTPUT.lock) exits 2 at once. "
         "Exit status: 0 all records written, 1 some records invalid, 2 the run failed.",
     )
-    batch.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
+    batch.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     batch.add_argument("-o", "--output", type=Path, required=True, help="output file: .jsonl, .csv or .parquet")
     batch.add_argument("--errors", type=Path, help="errors JSONL file (default: OUTPUT with .errors.jsonl)")
     add_pipeline_options(batch)

@@ -6,9 +6,11 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -363,3 +365,19 @@ async def test_a_dead_worker_process_is_replaced(monkeypatch: pytest.MonkeyPatch
     assert first.status_code == 200 and first.json()["id"] == "w1"
     assert_error(lost, 503, "not_ready")
     assert again.status_code == 200 and again.json()["text"] == first.json()["text"]
+
+
+async def test_openapi_lists_every_error_status_the_readme_names(make_app: AppFactory) -> None:
+    """The README's list of error codes and /openapi.json agree: each status named there is documented
+    on both report endpoints, and nothing else is."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Codes: `empty_body`"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    named = set(re.findall(r"\((\d{3})\b", paragraph))
+    assert {"404", "500"} <= named
+    async with serving(make_app()) as client:
+        spec = (await client.get("/openapi.json")).json()
+    for path in ("/v1/reports", "/v1/reports/batch"):
+        assert set(spec["paths"][path]["post"]["responses"]) - {"200"} == named, path
+    for path in ("/readyz", "/metrics"):
+        assert "500" in spec["paths"][path]["get"]["responses"], path
