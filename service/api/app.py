@@ -5,7 +5,8 @@
     POST /v1/reports/batch    {"records": [...]} → {"results": [...]}, per-record errors in place
     GET  /healthz /readyz     liveness; readiness (503 while the models load)
     GET  /metrics             Prometheus
-    GET  /docs /openapi.json  the contract
+    GET  /docs /redoc         the contract, read in Swagger UI or ReDoc (assets served from local files)
+    GET  /openapi.json        the contract
 
 Every error, from a bad body to an unknown path, and each per-record error of a batch, has the one
 shape `{"code", "message", "field", "record_id", "where", "request_id"}` (under "error"); messages
@@ -31,6 +32,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from service import __version__
 from service.api import schemas
 from service.api.batcher import Batcher
+from service.api.docs import add_docs
 from service.api.errors import ERROR_RESPONSES, error_detail, install_error_handlers
 from service.api.metrics import Metrics
 from service.api.middleware import ObserveMiddleware
@@ -167,12 +169,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 await asyncio.to_thread(state.runner.close)
 
     app = FastAPI(title="radprep", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from local files by add_docs
                   summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
                   "findings and impression.")
     app.state.radprep = state
     install_error_handlers(app)
     app.add_middleware(ObserveMiddleware)
     _add_routes(app)
+    add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

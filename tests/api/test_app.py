@@ -381,3 +381,35 @@ async def test_openapi_lists_every_error_status_the_readme_names(make_app: AppFa
         assert set(spec["paths"][path]["post"]["responses"]) - {"200"} == named, path
     for path in ("/readyz", "/metrics"):
         assert "500" in spec["paths"][path]["get"]["responses"], path
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_pages_load_only_assets_the_service_serves(make_app: AppFactory, page: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an offline network /docs and /redoc still work: every script, style and icon they load is served
+    by the service itself (no CDN, no Google fonts), and no socket is opened to fetch them."""
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    async with serving(make_app()) as client:
+        html = await client.get(page)
+        urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", html.text)
+        assets = {url: await client.get(url) for url in urls}
+    assert html.status_code == 200 and "http://" not in html.text and "https://" not in html.text
+    scripts = [url for url in urls if url.endswith(".js")]
+    assert len(scripts) == 1 and scripts[0].startswith("/docs/assets/")
+    assert "/openapi.json" in urls
+    for url, response in assets.items():
+        assert response.status_code == 200 and len(response.content) > 100, url
+    assert assets[scripts[0]].headers["content-type"].startswith("text/javascript")
+
+
+async def test_only_known_docs_assets_are_served(make_app: AppFactory) -> None:
+    async with serving(make_app()) as client:
+        missing = await client.get("/docs/assets/..%2Fcore.py")
+        other = await client.get("/docs/assets/secret.txt")
+    assert missing.status_code == 404 and other.status_code == 404
+    assert other.json()["error"]["code"] == "not_found"
