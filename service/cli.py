@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         "under names with .incomplete before the extension and renamed when the run is complete, so an "
         "interrupted run leaves OUTPUT as it was. Invalid records, and records the pipeline fails on, go to "
         "the errors file with their line number, id and field; the others are still processed. "
-        "Exit status: 0 all records written, 1 some records invalid or failed, 2 the run failed.",
+        "Exit status: 0 all records written, 1 some records invalid or failed, or more than "
+        "RADPREP_MAX_FALLBACK_SHARE of the reports sent to the LLM fell back to the rules, 2 the run failed "
+        "(e.g. a named LLM backend that cannot answer).",
     )
     process.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     process.add_argument("-o", "--output", type=Path, required=True,

@@ -208,9 +208,8 @@ async def _load(state: ServiceState) -> None:
         log.error("models failed to load (%s)", type(exc).__name__)
         return
     _start_batcher(state)
-    log.info("ready in %.1f s (route %s, backend %s, pipeline in %s)", time.perf_counter() - started,
-             state.runner.info.route, state.runner.info.backend,
-             "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread")
+    where = "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread"
+    log.info("ready in %.1f s (pipeline in %s); %s", time.perf_counter() - started, where, state.runner.info.describe())
 
 
 def _add_routes(app: FastAPI) -> None:
@@ -271,7 +270,9 @@ def _add_routes(app: FastAPI) -> None:
         state = _state(request)
         state.ready()
         assert state.runner is not None
-        return {"status": "ready", "route": state.runner.info.route, "backend": state.runner.info.backend}
+        info = state.runner.info
+        return {"status": "ready", "route": info.route, "backend": info.backend, "model": info.model,
+                "reason": info.reason, "asked": {"route": info.asked_route, "backend": info.asked_backend}}
 
     @app.get("/metrics", dependencies=[Depends(require_key)], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},

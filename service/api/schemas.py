@@ -104,7 +104,18 @@ class Health(BaseModel):
     status: str
 
 
-class Ready(BaseModel):
-    status: str
+class Asked(BaseModel):
     route: str
-    backend: str | None
+    backend: str
+
+
+class Ready(BaseModel):
+    """What the service really uses: `route` and `backend` as resolved (`auto` with no LLM is route rules,
+    backend null), the model, why, and what the settings asked for."""
+
+    status: str
+    route: str = Field(description="the route in use: rules when no LLM is used")
+    backend: str | None = Field(description="the LLM backend in use; null: none")
+    model: str | None = Field(description="the backend's model: a vllm profile or an OpenAI model name")
+    reason: str = Field(description="why this backend (or none), for people")
+    asked: Asked = Field(description="the route and backend the settings asked for")

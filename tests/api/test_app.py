@@ -324,7 +324,8 @@ async def test_loads_the_models_at_start_up(monkeypatch: pytest.MonkeyPatch) -> 
             assert "retry-after" in ready.headers
             await asyncio.sleep(0.05)
         report = await client.post("/v1/reports", json={"id": "ready", "text": REPORT})
-    assert ready.json() == {"status": "ready", "route": "rules", "backend": None}
+    assert ready.json() == {"status": "ready", "route": "rules", "backend": None, "model": None,
+                            "reason": "route rules never calls an LLM", "asked": {"route": "rules", "backend": "auto"}}
     assert report.status_code == 200 and report.json()["sections"]["impression"] == "No acute disease."
 
 
@@ -413,3 +414,15 @@ async def test_only_known_docs_assets_are_served(make_app: AppFactory) -> None:
         other = await client.get("/docs/assets/secret.txt")
     assert missing.status_code == 404 and other.status_code == 404
     assert other.json()["error"]["code"] == "not_found"
+
+
+async def test_readyz_says_what_auto_resolved_to_and_why(detector) -> None:
+    """Asked for route and backend auto, with no LLM that auto may use: /readyz says rules and why."""
+    from tests.api.conftest import SECRET
+
+    pipeline = Pipeline(Settings(), SECRET, detector=detector)
+    assert pipeline.backend is None
+    async with serving(create_app(Settings(), pipeline=pipeline)) as client:
+        ready = (await client.get("/readyz")).json()
+    assert (ready["route"], ready["backend"], ready["asked"]) == ("rules", None, {"route": "auto", "backend": "auto"})
+    assert ready["reason"].startswith("backend auto ") and "heuristic split" in ready["reason"]
