@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ephemeral_key:  # the server processes read it from the environment, as they read every setting
         os.environ["RADPREP_SECRET"] = secret.hex()
     settings = load_settings()
-    log.info("%s", check_backend(settings).describe())  # a named LLM backend that cannot answer: exit 2 now
+    check_backend(settings)  # a named LLM backend that cannot answer: exit 2 now; "ready" lines say what is used
     host = settings.api.host
     if not settings.api_key_list() and not _is_loopback(host):
         log.warning("RADPREP_API_KEYS is not set: binding to 127.0.0.1 instead of %s (set keys to serve a network)",
