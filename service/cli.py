@@ -52,9 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         "under names with .incomplete before the extension and renamed when the run is complete, so an "
         "interrupted run leaves OUTPUT as it was. Invalid records, and records the pipeline fails on, go to "
         "the errors file with their line number, id and field; the others are still processed. "
-        "Exit status: 0 all records written, 1 some records invalid or failed, 2 the run failed.",
+        "Exit status: 0 all records written, 1 some records invalid or failed, or more than "
+        "RADPREP_MAX_FALLBACK_SHARE of the reports sent to the LLM fell back to the rules, 2 the run failed "
+        "(e.g. a named LLM backend that cannot answer).",
     )
-    process.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
+    process.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     process.add_argument("-o", "--output", type=Path, required=True,
                          help="output file: .jsonl, .csv or .parquet")
     process.add_argument("--errors", type=Path, help="errors JSONL file (default: OUTPUT with .errors.jsonl)")
@@ -63,11 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare",
         help="agreement per section between two runs (e.g. a local model versus GPT-4o)",
-        description="Compare the sections of two `radprep process` outputs record by record (matched by id): "
-        "exact-match rate and mean token-F1 per section, and the ids where they disagree.",
+        description="Compare the sections of two `radprep process` or `batch` outputs (.jsonl, .csv or .parquet, "
+        "by extension) record by record (matched by id): exact-match rate and mean token-F1 per section, and "
+        "the ids where they disagree.",
     )
-    compare.add_argument("a", type=Path, help="first output JSONL")
-    compare.add_argument("b", type=Path, help="second output JSONL")
+    compare.add_argument("a", type=Path, metavar="A", help="first output: .jsonl, .csv or .parquet")
+    compare.add_argument("b", type=Path, metavar="B", help="second output: .jsonl, .csv or .parquet")
     compare.add_argument("--json", type=Path, help="also write the figures and disagreeing ids as JSON")
     compare.add_argument("--show", type=int, default=20, help="disagreeing ids to list per section (default 20)")
     for module in COMMAND_MODULES:

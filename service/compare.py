@@ -1,4 +1,6 @@
-"""`radprep compare`: how far two runs agree, section by section (exact match and token-F1)."""
+"""`radprep compare`: how far two runs agree, section by section (exact match and token-F1).
+
+Either run may be JSONL, CSV or Parquet output, read by `service.output.read_output` (by extension)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from service.errors import InputError
+from service.errors import InputError, RecordError
+from service.output import read_output
 from service.sections import SECTION_NAMES
 
 _TOKEN = re.compile(r"\w+")
@@ -31,15 +34,13 @@ def _sections(path: Path) -> dict[str, dict[str, str | None]]:
     if not path.is_file():
         raise InputError(f"file not found: {path}")
     out: dict[str, dict[str, str | None]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                out[str(row["id"])] = {name: row["sections"][name] for name in SECTION_NAMES}
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise InputError(f"{path.name} line {number}: not a radprep output line") from None
+    for row in read_output(path):
+        if isinstance(row, RecordError):
+            raise InputError(f"{path.name} {row.where}: not a radprep output record ({row.problem})")
+        try:
+            out[str(row.data["id"])] = {name: row.data["sections"][name] for name in SECTION_NAMES}
+        except (KeyError, TypeError):
+            raise InputError(f"{path.name} {row.where}: not a radprep output record") from None
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from service.backends import Backend, VllmBackend, create_backend, load_profile
+from service.backends import Backend, BackendChoice, choose_backend, create_backend
 from service.deid import Deidentifier, Detector
 from service.deid.keys import patient_key
 from service.deid.metadata import deidentify_metadata
@@ -26,24 +26,27 @@ log = logging.getLogger("radprep")
 __all__ = ["BatchResult", "Failure", "Outcome", "Pipeline", "Report", "resolve_backend"]
 
 
-def resolve_backend(settings: Settings) -> Backend | None:
-    """The backend the settings ask for, or None for rules only. `auto` takes vLLM when it is
-    installed, its model built and the model's profile allows automatic use; otherwise no LLM."""
-    if settings.route == "rules":
+def resolve_backend(settings: Settings, choice: BackendChoice | None = None) -> Backend | None:
+    """The backend the settings ask for (`choose_backend`), or None for rules only. A backend the user
+    named is checked now (`Backend.check`: reachable, key, model), so a run that cannot reach its LLM
+    fails at start-up (ConfigError) instead of falling back to the rules on every report."""
+    choice = choice or choose_backend(settings)
+    if choice.backend is None:
         return None
-    name = settings.backend
-    if name == "auto":
-        profile = load_profile(settings.model)
-        if not profile.use_in_auto:
-            log.info("model %s is not used automatically (it sections worse than the rules); reports without "
-                     "clear headers get the heuristic split. Choose --backend vllm or openai for an LLM", profile.name)
-            return None
-        if not (VllmBackend.is_available and (profile.local_path / "config.json").is_file()):
-            log.warning("no LLM available (vLLM or its model missing): reports without clear headers get the "
-                        "heuristic split; install radprep[cpu] and build a model, or choose --backend openai")
-            return None
-        name = "vllm"
-    return create_backend(name, settings)
+    backend = create_backend(choice.backend, settings)
+    if choice.explicit:
+        try:
+            backend.check()
+        except BaseException:
+            backend.close()
+            raise
+    return backend
+
+
+def given_choice(settings: Settings, backend: Backend) -> BackendChoice:
+    """What a pipeline built around a backend handed in (tests, benchmarks) uses."""
+    return BackendChoice(settings.route, backend.name, None, "backend given by the caller", settings.route,
+                         backend.name)
 
 
 class Pipeline:
@@ -52,10 +55,17 @@ class Pipeline:
     def __init__(self, settings: Settings, secret: bytes, detector: Detector | None = None,
                  backend: Backend | None = None) -> None:
         self.settings = settings
-        self.deidentifier = Deidentifier(detector or Detector(settings), secret)
         task = SectionTask(settings.mode, settings.prompt_version, settings.prompts_dir or PROMPTS_DIR)
-        self.backend = backend if backend is not None else resolve_backend(settings)
-        self.router = SectionRouter(settings.route if self.backend is not None else "rules", self.backend, task)
+        # the backend first: a backend that cannot work fails before the de-identification models load
+        self.choice = given_choice(settings, backend) if backend is not None else choose_backend(settings)
+        self.backend = backend if backend is not None else resolve_backend(settings, self.choice)
+        try:
+            self.deidentifier = Deidentifier(detector or Detector(settings), secret)
+        except BaseException:
+            if backend is None and self.backend is not None:
+                self.backend.close()
+            raise
+        self.router = SectionRouter(self.choice.route if self.backend is not None else "rules", self.backend, task)
 
     def process(self, records: Sequence[InputRecord]) -> BatchResult:
         """Outcomes for `records`, in order. A batch that raises an unexpected error (a bug met by one

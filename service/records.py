@@ -28,6 +28,7 @@ METADATA_FIELDS = (
     "PatientWeight", "StudyDate", "InstitutionName", "Manufacturer",
 )
 RECORD_FIELDS = ("id", "text", "patient_id", "metadata")
+TABULAR_COLUMNS = (*RECORD_FIELDS, *METADATA_FIELDS)  # CSV and Parquet input: metadata fields as columns too
 MAX_ID_CHARS = 256
 MAX_METADATA_CHARS = 1024
 MAX_NUMBER = 2**53  # larger integers lose precision in most JSON readers
@@ -99,8 +100,10 @@ def _number_problem(value: int | float | HugeInt) -> str | None:
     return None
 
 
-def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
-    """An InputRecord from a decoded JSON object (or CSV/Parquet row), or RecordError."""
+def validate(raw: object, where: str, max_text_chars: int, tabular: bool = False) -> InputRecord:
+    """An InputRecord from a decoded JSON object (or, `tabular`, a CSV/Parquet row whose metadata columns
+    are folded into `metadata`), or RecordError. An unknown field or column is answered with the names
+    allowed, never with its value."""
     if not isinstance(raw, dict):
         raise RecordError(where, "<record>", f"expected a JSON object, got {_type_name(raw)}")
     record_id = raw.get("id")
@@ -109,8 +112,9 @@ def validate(raw: object, where: str, max_text_chars: int) -> InputRecord:
     unknown = sorted(field_label(k) if isinstance(k, str) and not _bad_string(k) else "<unnamed field>"
                      for k in raw if k not in RECORD_FIELDS)
     if unknown:
-        allowed = ", ".join(RECORD_FIELDS)
-        raise RecordError(where, unknown[0], f"unknown field (allowed: {allowed})", shown_id)
+        if tabular:
+            raise RecordError(where, unknown[0], f"unknown column (allowed: {', '.join(TABULAR_COLUMNS)})", shown_id)
+        raise RecordError(where, unknown[0], f"unknown field (allowed: {', '.join(RECORD_FIELDS)})", shown_id)
     if record_id is None or record_id == "":
         raise RecordError(where, "id", "required", None)
     if not isinstance(record_id, str):
@@ -193,6 +197,8 @@ def _looks_binary(text: str) -> bool:
 # -- readers ------------------------------------------------------------------------------------------
 Item = InputRecord | RecordError
 JSONL, CSV, PARQUET = "jsonl", "csv", "parquet"
+BOM = b"\xef\xbb\xbf"
+CSV_ENCODING = "utf-8-sig"  # UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8" has one)
 _FORMATS = {".jsonl": JSONL, ".ndjson": JSONL, ".json": JSONL, ".csv": CSV, ".parquet": PARQUET, ".pq": PARQUET}
 
 
@@ -251,7 +257,7 @@ def _validated(rows: Iterator[RawRow | RecordError], kind: str, max_text_chars: 
                     continue
             raw = _fold_metadata(raw)
         try:
-            yield validate(raw, row.where, max_text_chars)
+            yield validate(raw, row.where, max_text_chars, tabular=kind != JSONL)
         except RecordError as exc:
             yield exc
 
@@ -259,6 +265,8 @@ def _validated(rows: Iterator[RawRow | RecordError], kind: str, max_text_chars: 
 def _jsonl_rows(path: Path) -> Iterator[RawRow | RecordError]:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
+            if number == 1:
+                line = line.removeprefix(BOM)  # Notepad's and Excel's "UTF-8" files start with one
             if not line.strip():
                 continue
             where = f"line {number}"
@@ -277,7 +285,7 @@ def _jsonl_rows(path: Path) -> Iterator[RawRow | RecordError]:
 
 
 def _csv_rows(path: Path) -> Iterator[RawRow | RecordError]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding=CSV_ENCODING) as handle:
         number = 0
         try:
             for number, row in enumerate(csv.DictReader(handle), start=1):

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         default=None, description="comma-separated keys for the HTTP service; none: it binds to loopback only"
     )
+    max_fallback_share: float = Field(
+        default=0.5, ge=0, le=1, description="a `process` or `batch` run in which a larger share of the reports sent "
+        "to the LLM fell back to the rules (backend errors, rejected answers) ends with exit status 1",
+    )
     allow_weak_secret: bool = Field(
         default=False, description=f"accept a RADPREP_SECRET shorter than {MIN_SECRET_BYTES} bytes (tests, demos)"
     )

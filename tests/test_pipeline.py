@@ -69,3 +69,28 @@ def test_a_patient_has_one_date_shift_whichever_field_names_them(pipeline: Pipel
     a, b = pipeline.process([first, second]).outcomes
     assert isinstance(a, dict) and isinstance(b, dict)
     assert a["text"] == b["text"] != text
+
+
+def test_metadata_types_are_the_same_from_jsonl_csv_and_parquet(pipeline: Pipeline, tmp_path) -> None:
+    """One record, as each input format gives it: the reports' metadata agree, value and type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from service.records import read_records
+
+    row = {"id": "m1", "text": HEADERED, "PatientID": 77123, "StudyDate": 20210305, "PatientAge": 45,
+           "PatientWeight": 81, "PatientSex": "M"}
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "m1", "text": HEADERED, "metadata": {
+        k: v for k, v in row.items() if k not in ("id", "text")}}) + "\n")
+    (tmp_path / "in.csv").write_text("id,text,PatientID,StudyDate,PatientAge,PatientWeight,PatientSex\n"
+                                     f'm1,"{HEADERED}",77123,20210305,45,81,M\n')
+    pq.write_table(pa.Table.from_pylist([row]), tmp_path / "in.parquet")
+    metadata = []
+    for name in ("in.jsonl", "in.csv", "in.parquet"):
+        [record] = read_records(tmp_path / name, 10_000)
+        [report] = pipeline.process([record]).outcomes
+        metadata.append(json.dumps(report["metadata"], sort_keys=True))
+    assert metadata[0] == metadata[1] == metadata[2]
+    types = {k: type(v).__name__ for k, v in json.loads(metadata[0]).items()}
+    assert types == {"PatientID": "str", "StudyDate": "str", "PatientAge": "str", "PatientWeight": "float",
+                     "PatientSex": "str"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import json
 import os
 import re
@@ -50,3 +52,45 @@ def test_the_main_command_works_on_a_fresh_copy(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in (tmp_path / "out" / "sample.jsonl").read_text().splitlines()]
     samples = (tmp_path / "examples" / "sample_reports.jsonl").read_text().splitlines()
     assert len(lines) == len(samples) and all(line["sections"] for line in lines)
+
+
+def _usage_blocks() -> dict[str, str]:
+    """Each README usage block (a fenced block without a language whose first line is `radprep ...`), by command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks: dict[str, str] = {}
+    for body in re.findall(r"^```\n(radprep .+?)\n```", readme, flags=re.M | re.S):
+        command = next(word for word in body.split()[1:] if not word.startswith(("[", "-")))
+        assert command not in blocks, f"two README usage blocks for {command}"
+        blocks[command] = body
+    return blocks
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    from service.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(commands.choices)
+
+
+def test_every_command_has_a_readme_usage_block_that_matches_its_help() -> None:
+    """Every option of `radprep CMD --help` is in the README's usage block of CMD and nothing else is;
+    the positional arguments are named as `--help` names them, in its order."""
+    from service.cli import build_parser
+
+    blocks, parsers = _usage_blocks(), _subparsers()
+    assert set(blocks) == set(parsers)
+    top = {s for a in build_parser()._actions for s in a.option_strings}
+    for command, parser in parsers.items():
+        block = blocks[command]
+        shown = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", block))
+        options = [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+        missing = [a.option_strings[-1] for a in options if not set(a.option_strings) & shown]
+        known = {s for a in options for s in a.option_strings} | top
+        assert not missing, f"README usage of {command} lacks {missing}"
+        assert shown <= known, f"README usage of {command} has options --help does not: {sorted(shown - known)}"
+        words = block.split()
+        after = words[words.index(command) + 1:]
+        positionals = [w for w in itertools.takewhile(lambda w: not w.startswith(("-", "[")), after)]
+        expected = [a.metavar or a.dest for a in parser._actions if not a.option_strings]
+        assert positionals == expected, f"README usage of {command}: positionals {positionals}, --help {expected}"

@@ -153,3 +153,34 @@ def test_csv_metadata_cell_with_hostile_json_is_an_error_of_its_row(tmp_path: Pa
 def test_finite_numbers_within_range_are_kept() -> None:
     raw = {"id": "a", "text": "x", "metadata": {"PatientWeight": 71.5, "PatientAge": 2**53}}
     assert validate(raw, "line 1", LIMIT).metadata == {"PatientWeight": 71.5, "PatientAge": 2**53}
+
+
+def test_csv_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" starts with a byte-order mark; its first column is still `id`."""
+    path = tmp_path / "in.csv"
+    path.write_text("id,text,PatientAge\na,Lungs clear.,045Y\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert list(read_records(path, LIMIT)) == [InputRecord("a", "Lungs clear.", None, {"PatientAge": "045Y"})]
+
+
+def test_jsonl_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "one"}\n{"id": "b", "text": "two"}\n')
+    assert [i.id for i in read_records(path, LIMIT) if isinstance(i, InputRecord)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_unknown_column_names_the_allowed_columns_metadata_included(tmp_path: Path, suffix: str) -> None:
+    rows = [{"id": "a", "text": "Lungs clear.", "Notes": "Thornquist called", "Mrs Delacroix": "x"}]
+    path = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        path.write_text("id,text,Notes,Mrs Delacroix\na,Lungs clear.,Thornquist called,x\n", encoding="utf-8")
+    else:
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    [error] = read_records(path, LIMIT)
+    assert isinstance(error, RecordError) and error.record_id == "a"
+    assert error.problem == ("unknown column (allowed: id, text, patient_id, metadata, PatientID, AccessionNumber, "
+                             "PatientSex, EthnicGroup, PatientAge, PatientWeight, StudyDate, InstitutionName, "
+                             "Manufacturer)")
+    assert error.field in ("<unnamed field>", "Notes")
+    assert "Thornquist" not in str(error) and "Delacroix" not in str(error)

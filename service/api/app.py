@@ -5,7 +5,8 @@
     POST /v1/reports/batch    {"records": [...]} → {"results": [...]}, per-record errors in place
     GET  /healthz /readyz     liveness; readiness (503 while the models load)
     GET  /metrics             Prometheus
-    GET  /docs /openapi.json  the contract
+    GET  /docs /redoc         the contract, read in Swagger UI or ReDoc (assets served from local files)
+    GET  /openapi.json        the contract
 
 Every error, from a bad body to an unknown path, and each per-record error of a batch, has the one
 shape `{"code", "message", "field", "record_id", "where", "request_id"}` (under "error"); messages
@@ -31,6 +32,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from service import __version__
 from service.api import schemas
 from service.api.batcher import Batcher
+from service.api.docs import add_docs
 from service.api.errors import ERROR_RESPONSES, error_detail, install_error_handlers
 from service.api.metrics import Metrics
 from service.api.middleware import ObserveMiddleware
@@ -167,12 +169,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 await asyncio.to_thread(state.runner.close)
 
     app = FastAPI(title="radprep", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from local files by add_docs
                   summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
                   "findings and impression.")
     app.state.radprep = state
     install_error_handlers(app)
     app.add_middleware(ObserveMiddleware)
     _add_routes(app)
+    add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -204,9 +208,8 @@ async def _load(state: ServiceState) -> None:
         log.error("models failed to load (%s)", type(exc).__name__)
         return
     _start_batcher(state)
-    log.info("ready in %.1f s (route %s, backend %s, pipeline in %s)", time.perf_counter() - started,
-             state.runner.info.route, state.runner.info.backend,
-             "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread")
+    where = "a worker process" if isinstance(state.runner, ProcessRunner) else "a thread"
+    log.info("ready in %.1f s (pipeline in %s); %s", time.perf_counter() - started, where, state.runner.info.describe())
 
 
 def _add_routes(app: FastAPI) -> None:
@@ -260,17 +263,20 @@ def _add_routes(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", response_model=schemas.Ready, responses={503: ERROR_RESPONSES[503]},
+    @app.get("/readyz", response_model=schemas.Ready,
+             responses={status: ERROR_RESPONSES[status] for status in (500, 503)},
              summary="Readiness: models loaded, reports accepted")
     async def readyz(request: Request) -> dict[str, Any]:
         state = _state(request)
         state.ready()
         assert state.runner is not None
-        return {"status": "ready", "route": state.runner.info.route, "backend": state.runner.info.backend}
+        info = state.runner.info
+        return {"status": "ready", "route": info.route, "backend": info.backend, "model": info.model,
+                "reason": info.reason, "asked": {"route": info.asked_route, "backend": info.asked_backend}}
 
     @app.get("/metrics", dependencies=[Depends(require_key)], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
-                        401: ERROR_RESPONSES[401]}, summary="Prometheus metrics (no PHI)")
+                        401: ERROR_RESPONSES[401], 500: ERROR_RESPONSES[500]}, summary="Prometheus metrics (no PHI)")
     async def metrics(request: Request) -> Response:
         state = _state(request)
         state.metrics.queue.set(state.batcher.pending if state.batcher is not None else 0)

@@ -40,6 +40,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.backends.choice import check_backend
     from service.settings import load_settings, resolve_secret
 
     for name, variable in _ENV.items():
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ephemeral_key:  # the server processes read it from the environment, as they read every setting
         os.environ["RADPREP_SECRET"] = secret.hex()
     settings = load_settings()
+    check_backend(settings)  # a named LLM backend that cannot answer: exit 2 now; "ready" lines say what is used
     host = settings.api.host
     if not settings.api_key_list() and not _is_loopback(host):
         log.warning("RADPREP_API_KEYS is not set: binding to 127.0.0.1 instead of %s (set keys to serve a network)",

@@ -14,8 +14,8 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 
+from service.backends.choice import BackendChoice
 from service.errors import NotReadyError
 from service.outcomes import BatchResult
 from service.pipeline import Pipeline
@@ -25,10 +25,7 @@ from service.settings import Settings
 log = logging.getLogger("radprep")
 
 
-@dataclass(frozen=True)
-class PipelineInfo:
-    route: str
-    backend: str | None
+PipelineInfo = BackendChoice  # what the pipeline really uses, as /readyz reports it
 
 
 def build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
@@ -39,7 +36,7 @@ def build_pipeline(settings: Settings, secret: bytes) -> Pipeline:
 
 
 def _info(pipeline: Pipeline) -> PipelineInfo:
-    return PipelineInfo(pipeline.router.route, pipeline.backend.name if pipeline.backend is not None else None)
+    return pipeline.choice
 
 
 class ThreadRunner:

@@ -18,7 +18,9 @@ MetadataValue = str | int | float | None
 
 class Metadata(BaseModel):
     """Study metadata (the ReXGradient-160K fields). PatientID and AccessionNumber are pseudonymised,
-    StudyDate shifted with the patient's dates, InstitutionName replaced, PatientAge ≥ 90 capped."""
+    StudyDate shifted with the patient's dates, InstitutionName replaced, PatientAge ≥ 90 capped.
+    In the output, PatientWeight is a number and every other field text (a number given becomes its
+    digits: StudyDate 20210305 → "20210305"); an empty value is null."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,7 +104,18 @@ class Health(BaseModel):
     status: str
 
 
-class Ready(BaseModel):
-    status: str
+class Asked(BaseModel):
     route: str
-    backend: str | None
+    backend: str
+
+
+class Ready(BaseModel):
+    """What the service really uses: `route` and `backend` as resolved (`auto` with no LLM is route rules,
+    backend null), the model, why, and what the settings asked for."""
+
+    status: str
+    route: str = Field(description="the route in use: rules when no LLM is used")
+    backend: str | None = Field(description="the LLM backend in use; null: none")
+    model: str | None = Field(description="the backend's model: a vllm profile or an OpenAI model name")
+    reason: str = Field(description="why this backend (or none), for people")
+    asked: Asked = Field(description="the route and backend the settings asked for")

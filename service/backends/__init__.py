@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.backends.base import Backend, CompletionRequest, Constraints, Usage
+from service.backends.choice import BackendChoice, choose_backend
 from service.backends.fake import FakeBackend
 from service.backends.openai import OpenAIBackend
 from service.backends.profiles import ModelProfile, load_profile
@@ -41,6 +42,6 @@ def create_backend(name: str, settings: Settings) -> Backend:
 
 
 __all__ = [
-    "BACKENDS", "Backend", "CompletionRequest", "Constraints", "FakeBackend", "ModelProfile", "OpenAIBackend",
-    "OpenAISettings", "Usage", "VllmBackend", "create_backend", "load_profile",
+    "BACKENDS", "Backend", "BackendChoice", "CompletionRequest", "Constraints", "FakeBackend", "ModelProfile",
+    "OpenAIBackend", "OpenAISettings", "Usage", "VllmBackend", "choose_backend", "create_backend", "load_profile",
 ]

@@ -66,6 +66,12 @@ class Backend(Protocol):
         """Load now what `complete` would load on first use (a server calls it at start-up)."""
         return None
 
+    def check(self) -> None:
+        """Raise a ConfigError now, naming the setting to fix, if `complete` cannot work (an endpoint
+        unreachable, a key missing or refused, a model unknown); cheap, loads no engine. Run at start-up
+        for a backend the user named. A backend that checks everything in its constructor keeps this."""
+        return None
+
     def close(self) -> None:
         """Release engines, processes and connections; calling it twice is harmless."""
         return None

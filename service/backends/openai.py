@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,10 +12,12 @@ from typing import Any, ClassVar
 import httpx
 
 from service.backends.base import Backend, CompletionRequest, Usage
-from service.errors import BackendError
+from service.errors import BackendError, ConfigError
 from service.settings import OpenAISettings
 
+log = logging.getLogger("radprep")
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+KEYED_HOSTS = ("api.openai.com",)  # endpoints that never answer without a key
 DOCUMENT_FIELD = "radprep_document"  # the report, for backends behind the stub server (`send_document`)
 
 
@@ -39,6 +42,40 @@ class OpenAIBackend(Backend):
 
     def close(self) -> None:
         self._client.close()
+
+    def check(self) -> None:
+        """The endpoint answers `GET /models`, accepts the key and offers the model (an endpoint without
+        a model list, 404, is let through with a warning). Messages show the endpoint without any user,
+        password or query part of its URL, and never the key."""
+        url = httpx.URL(self.settings.base_url)
+        where = f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{url.path.rstrip('/')}"
+        if self.settings.api_key is None and url.host in KEYED_HOSTS:
+            raise ConfigError(f"the OpenAI endpoint {where} needs a key: set RADPREP_OPENAI__API_KEY "
+                              "(or point RADPREP_OPENAI__BASE_URL at your own endpoint)")
+        try:
+            response = self._client.get("/models")
+        except httpx.HTTPError as exc:
+            raise ConfigError(f"the OpenAI-compatible endpoint {where} is unreachable ({type(exc).__name__}): "
+                              "check RADPREP_OPENAI__BASE_URL") from None
+        if response.status_code in (401, 403):
+            raise ConfigError(f"the OpenAI-compatible endpoint {where} refused the key (HTTP {response.status_code}): "
+                              f"{'set' if self.settings.api_key is None else 'check'} RADPREP_OPENAI__API_KEY")
+        if response.status_code == 404:
+            log.warning("the OpenAI-compatible endpoint %s lists no models (GET /models: 404): model %s not checked",
+                        where, self.settings.model)
+            return
+        if response.status_code != 200:
+            raise ConfigError(f"the OpenAI-compatible endpoint {where} answered HTTP {response.status_code} "
+                              "to GET /models: check RADPREP_OPENAI__BASE_URL")
+        try:
+            offered = [str(m["id"]) for m in response.json()["data"]]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"the endpoint {where} is not OpenAI-compatible (GET /models: malformed body): "
+                              "check RADPREP_OPENAI__BASE_URL") from None
+        if self.settings.model not in offered:
+            shown = ", ".join(offered[:10]) + (f" and {len(offered) - 10} more" if len(offered) > 10 else "")
+            raise ConfigError(f"the OpenAI-compatible endpoint {where} does not offer model {self.settings.model!r} "
+                              f"(RADPREP_OPENAI__MODEL); it offers: {shown or 'none'}")
 
     def _one(self, request: CompletionRequest) -> tuple[str, Usage]:
         body: dict[str, Any] = {

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from service.backends.base import Backend, CompletionRequest, Constraints, Usage
 from service.backends.profiles import ModelProfile
 from service.errors import BackendError, ConfigError, DependencyError
+
+log = logging.getLogger("radprep")
 
 
 def tightened(constraints: Constraints) -> dict[str, Any]:
@@ -56,6 +60,7 @@ class VllmBackend(Backend):
             os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(self.profile.kv_cache_gib))
             from vllm import LLM
 
+            started = time.perf_counter()
             try:
                 self._llm = LLM(
                     model=str(self.profile.local_path), dtype=self.profile.dtype,  # type: ignore[arg-type]
@@ -65,6 +70,7 @@ class VllmBackend(Backend):
                 )
             except Exception as exc:  # vLLM raises many types; keep the type, drop details
                 raise BackendError(f"vLLM engine failed to start ({type(exc).__name__})") from exc
+            log.info("vLLM engine for model %s started in %.1f s", self.profile.name, time.perf_counter() - started)
         return self._llm
 
     def start(self) -> None:

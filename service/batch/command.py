@@ -32,9 +32,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(even kill -9) resumes: records already in OUTPUT are skipped, and every record ends up there once. "
         "Invalid records go to the errors file with their place, id and reason. "
         "One run per output: a second run on the same OUTPUT (locked in OUTPUT.lock) exits 2 at once. "
-        "Exit status: 0 all records written, 1 some records invalid, 2 the run failed.",
+        "Exit status: 0 all records written, 1 some records invalid or more than RADPREP_MAX_FALLBACK_SHARE of "
+        "the reports sent to the LLM fell back to the rules, 2 the run failed (e.g. a named LLM backend that "
+        "cannot answer).",
     )
-    batch.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
+    batch.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     batch.add_argument("-o", "--output", type=Path, required=True, help="output file: .jsonl, .csv or .parquet")
     batch.add_argument("--errors", type=Path, help="errors JSONL file (default: OUTPUT with .errors.jsonl)")
     add_pipeline_options(batch)
@@ -100,16 +102,21 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
                 errors_path: Path, staged: bool) -> int:
     import sys
 
-    from service.batch.runner import count_items, run_batches
+    from service.batch.runner import LazyEngine, count_items, run_batches
     from service.batch.sink import ErrorSink, open_sink
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     total = count_items(args.input) if progress else None
-    engine = _engine(args, settings, secret)  # before the outputs are touched: a failed start changes nothing
     output, errors_file = (_incomplete(args.output), _incomplete(errors_path)) if staged else (args.output, errors_path)
     fresh = staged or args.overwrite
+    started = output.exists() or output.with_name(output.name + ".parts").exists()
+    # A run that resumes starts its engine (and loads the models) at its first pending batch, so a run
+    # with nothing left loads nothing. Any other starts it now, before the outputs are touched: a failed
+    # start (no secret, an LLM that cannot answer) changes nothing.
+    engine = LazyEngine(lambda: _engine(args, settings, secret))
+    if fresh or not started:
+        engine.start()
     try:
-        started = output.exists() or output.with_name(output.name + ".parts").exists()
         sink = open_sink(output, fresh=fresh)
         errors = ErrorSink(errors_file, fresh=fresh or not started)
         summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total)
@@ -122,11 +129,12 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
     if staged:
         _publish(output, args.output)
         _publish(errors_file, errors_path)
-    summary.log(args.output, errors_path)
+    summary.log(args.output, errors_path, settings.max_fallback_share)
+    failed_llm = summary.too_many_fallbacks(settings.max_fallback_share)
     if summary.errors or summary.resumed_errors:
         return EXIT_RECORD_ERRORS
     errors_path.unlink(missing_ok=True)
-    return EXIT_OK
+    return EXIT_RECORD_ERRORS if failed_llm else EXIT_OK
 
 
 def _incomplete(path: Path) -> Path:
@@ -147,8 +155,10 @@ def _engine(args: argparse.Namespace, settings: Settings, secret: bytes) -> Engi
 
         return HttpEngine(args.server, args.concurrency, api_key=os.environ.get("RADPREP_API_KEY") or None)
     if args.engine == "ray":
+        from service.backends.choice import check_backend
         from service.batch.ray_engine import RayEngine
 
+        log.info("%s", check_backend(settings).describe())  # the actors build their pipelines alike
         return RayEngine(settings, secret, address=args.ray_address, workers=args.workers,
                          gpus_per_worker=args.gpus_per_worker)
     import time
@@ -158,5 +168,5 @@ def _engine(args: argparse.Namespace, settings: Settings, secret: bytes) -> Engi
 
     started = time.perf_counter()
     pipeline = Pipeline(settings, secret)
-    log.info("models loaded in %.1f s", time.perf_counter() - started)
+    log.info("de-identification models loaded in %.1f s; %s", time.perf_counter() - started, pipeline.choice.describe())
     return LocalEngine(pipeline)

@@ -10,11 +10,12 @@ For each batch the errors are made durable first, then the reports (see `resume`
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,51 @@ log = logging.getLogger("radprep")
 
 
 class Engine(Protocol):
-    name: str
-    stats: RouteStats | None  # the counts of every batch run so far; None: the engine cannot know them
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def stats(self) -> RouteStats | None:
+        """The counts of every batch run so far; None: the engine cannot know them."""
+        ...
 
     def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
         """One list of outcomes per batch, in order; at most a bounded window of batches in flight."""
         ...
 
     def close(self) -> None: ...
+
+
+class LazyEngine:
+    """An engine built by `factory` when the first batch comes, so that a run with nothing left to do (a
+    finished run resumed) loads no model; `start` builds it at once."""
+
+    def __init__(self, factory: Callable[[], Engine]) -> None:
+        self._factory = factory
+        self._engine: Engine | None = None
+
+    def start(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._factory()
+        return self._engine
+
+    @property
+    def name(self) -> str:
+        return self._engine.name if self._engine is not None else "nothing to do: no engine started"
+
+    @property
+    def stats(self) -> RouteStats | None:
+        return self._engine.stats if self._engine is not None else RouteStats()
+
+    def run(self, batches: Iterator[list[InputRecord]]) -> Iterator[list[Outcome]]:
+        first = next(batches, None)
+        if first is None:
+            return
+        yield from self.start().run(itertools.chain([first], batches))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
 
 
 @dataclass
@@ -50,20 +88,38 @@ class Summary:
     resumed_errors: int = 0
     fallbacks: int | None = None
     llm_calls: int | None = None
+    llm_reports: int | None = None  # reports sent to the LLM (each may take a retry)
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.reports / self.seconds if self.seconds > 0 else 0.0
 
-    def log(self, output: Path, errors: Path) -> None:
+    @property
+    def fallback_share(self) -> float | None:
+        """Of the reports sent to the LLM, the share that fell back to the rules; None: none sent, or not known."""
+        if not self.llm_reports or self.fallbacks is None:
+            return None
+        return self.fallbacks / self.llm_reports
+
+    def too_many_fallbacks(self, limit: float) -> bool:
+        share = self.fallback_share
+        return share is not None and share > limit
+
+    def log(self, output: Path, errors: Path, max_fallback_share: float = 1.0) -> None:
         calls = "LLM calls not reported" if self.llm_calls is None else f"{self.llm_calls} LLM calls"
         fallbacks = "fallbacks not reported" if self.fallbacks is None else f"{self.fallbacks} fallbacks"
+        if self.fallback_share is not None:
+            fallbacks += f" ({self.fallback_share:.0%} of {self.llm_reports} reports sent to the LLM)"
         log.info("%d reports written to %s in %.1f s (%.1f reports/s, %s)%s", self.reports, output, self.seconds,
                  self.rate, self.engine, f"; {self.resumed_reports} were there already" if self.resumed_reports
                  else "")
         log.info("%d errors%s, %s, %s to the rules", self.errors + self.resumed_errors,
                  f" (see {errors})" if self.errors + self.resumed_errors else "", calls, fallbacks)
+        if self.too_many_fallbacks(max_fallback_share):
+            log.warning("the LLM failed for %d of %d reports (%.0f%%: backend errors or rejected answers), more than "
+                        "RADPREP_MAX_FALLBACK_SHARE=%g: those reports have the rules' sections; exit status 1",
+                        self.fallbacks, self.llm_reports, 100 * (self.fallback_share or 0), max_fallback_share)
 
 
 @dataclass
@@ -103,7 +159,7 @@ def count_items(path: Path) -> int | None:
 
             return int(pq.ParquetFile(path).metadata.num_rows)
         if suffix == ".csv":
-            with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
                 return max(0, sum(1 for _ in csv.reader(handle)) - 1)
         with path.open("rb") as handle:
             return sum(1 for line in handle if line.strip())
@@ -138,6 +194,7 @@ def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: Error
         complete = True
     finally:
         summary.seconds = time.perf_counter() - started
+        summary.engine = engine.name
         if bar is not None:
             bar.close()
         errors.close(complete)
@@ -145,6 +202,7 @@ def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: Error
     summary.resumed_reports, summary.resumed_errors = resume.done_reports, resume.done_errors
     if engine.stats is not None:
         summary.llm_calls, summary.fallbacks = engine.stats.llm_calls, engine.stats.fallbacks
+        summary.llm_reports = engine.stats.llm_reports
     return summary
 
 

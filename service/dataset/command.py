@@ -40,11 +40,13 @@ def add_parser(commands: Any) -> None:
     stats = commands.add_parser(
         "stats",
         help="Table 1 (studies, images, patients, section lengths) and Table 2 (age, sex) of processed output",
-        description="Read `radprep process` output (a folder with train/validation/test .jsonl, or one file) "
+        description="Read `radprep process` output (a folder with train/validation/test .jsonl, .csv or .parquet, "
+        "or one file) "
         "and print Table 1 (per split: studies, images, patients, mean tokens per section) and Table 2 "
         "(age bins and sex in %) as Markdown.",
     )
-    stats.add_argument("input", type=Path, metavar="INPUT", help="a folder of split files, or one processed JSONL file")
+    stats.add_argument("input", type=Path, metavar="INPUT",
+                       help="a folder of split files, or one processed file (.jsonl, .csv or .parquet)")
     stats.add_argument("--images", type=Path, help="the images.jsonl index of `radprep dicom`, to count images")
     stats.add_argument("--plots", type=Path, help="write age.png, sex.png and section_lengths.png into this folder")
     stats.add_argument("--json", type=Path, help="also write the figures as JSON")

@@ -2,8 +2,9 @@
 
 `radprep process` validates raw input strictly (`service.records`). The dataset tools also read its
 output, whose lines carry more keys (sections, entities, warnings), and `radprep split` writes every
-record back as it was. So they read records as dicts, through the raw readers of `service.records`
-(`read_raw`), a bad record named the same way: a `RecordError` with its line or row, in its place.
+record back as it was. So they read records as dicts, through the reader of radprep output
+(`service.output.read_output`: JSONL, CSV or Parquet, each record in the shape of a JSONL line), a bad
+record named the same way: a `RecordError` with its line or row, in its place.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from service.errors import RecordError
-from service.records import MAX_ID_CHARS, METADATA_FIELDS, RawRow, read_raw
+from service.output import read_output
+from service.records import MAX_ID_CHARS, METADATA_FIELDS, RawRow
 
 # The columns that decide a record's patient (Parquet reads only these when it only needs the key).
 KEY_COLUMNS = ("id", "patient_id", "metadata", "PatientID")
@@ -24,7 +26,7 @@ Row = RawRow
 def read_rows(path: Path, columns: Sequence[str] | None = None) -> Iterator[Row | RecordError]:
     """Every non-blank record of the file, in order, as a dict. `columns` limits what Parquet reads.
     A missing file or unknown format fails here, before the first record."""
-    return _objects_only(read_raw(path, columns))
+    return _objects_only(read_output(path, columns))
 
 
 def _objects_only(rows: Iterator[RawRow | RecordError]) -> Iterator[Row | RecordError]:

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from service.dataset.rows import KEY_COLUMNS, group_key, read_rows
 from service.errors import InputError, RecordError
-from service.records import CSV, JSONL, input_format, parquet_file
+from service.records import BOM, CSV, CSV_ENCODING, JSONL, input_format, parquet_file
 
 log = logging.getLogger("radprep")
 
@@ -181,7 +181,9 @@ def _write_jsonl(source: Path, out_dir: Path, row_split: array[int]) -> None:
     try:
         number = 0
         with source.open("rb") as handle:
-            for line in handle:
+            for physical, line in enumerate(handle):
+                if physical == 0:
+                    line = line.removeprefix(BOM)  # as rows._jsonl_rows
                 if not line.strip():
                     continue  # as rows._jsonl_rows: blank lines are not records
                 split = row_split[number]
@@ -198,7 +200,7 @@ def _write_csv(source: Path, out_dir: Path, row_split: array[int]) -> None:
 
     outs = [(out_dir / f"{name}.csv").open("w", newline="", encoding="utf-8") for name in SPLIT_NAMES]
     try:
-        with source.open(newline="", encoding="utf-8") as handle:
+        with source.open(newline="", encoding=CSV_ENCODING) as handle:  # a byte-order mark is not copied
             reader = csv.DictReader(handle)
             writers = [csv.DictWriter(out, fieldnames=list(reader.fieldnames or [])) for out in outs]
             for writer in writers:

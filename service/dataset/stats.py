@@ -1,7 +1,8 @@
 """Table 1 (studies, images, patients, section lengths) and Table 2 (age, sex) of processed output.
 
 Input is `radprep process` output: a folder of split files (`train.jsonl`, `validation.jsonl`,
-`test.jsonl`, as `radprep split` writes them) or one file, the split "all". Every record is a
+`test.jsonl`, or the same names in .csv or .parquet, as `radprep split` writes them) or one file, the
+split "all", read by `service.output.read_output` whatever its format. Every record is a
 study. Images come from the index of `radprep dicom` (`images.jsonl`), joined on the patient
 pseudonym and the de-identified AccessionNumber, which the two commands derive alike.
 """
@@ -26,6 +27,7 @@ TOKEN = re.compile(r"\w+|[^\w\s]")
 TOKENIZER = r"regex word tokenizer `\w+|[^\w\s]` (a run of letters, digits or underscores, or one punctuation mark)"
 AGE_BINS = ("0-20", "20-40", "40-60", "60-80", "80+")
 SEXES = ("M", "F", "U")
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 UNKNOWN = "unknown"
 _AGE = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*([YMWD])?\s*(\+)?\s*$", re.IGNORECASE)
 _DAYS_PER_UNIT = {"Y": 365.25, "M": 365.25 / 12, "W": 7.0, "D": 1.0}
@@ -123,11 +125,18 @@ def study_key(patient_id: object, accession: object) -> StudyKey | None:
 
 
 def split_files(source: Path) -> list[tuple[str, Path]]:
-    """(split name, file) pairs: the split files of a folder, or one file as the split "all"."""
+    """(split name, file) pairs: the split files of a folder (`train.jsonl`, `.csv` or `.parquet`, as
+    `radprep split` writes them), or one file as the split "all"."""
     if source.is_dir():
-        found = [(name, source / f"{name}.jsonl") for name in SPLIT_NAMES if (source / f"{name}.jsonl").is_file()]
+        found = []
+        for name in SPLIT_NAMES:
+            files = [source / f"{name}{suffix}" for suffix in OUTPUT_SUFFIXES if (source / f"{name}{suffix}").is_file()]
+            if len(files) > 1:
+                raise InputError(f"{source}: {' and '.join(f.name for f in files)} both exist: which is the split?")
+            found += [(name, f) for f in files]
         if not found:
-            raise InputError(f"{source}: no {', '.join(n + '.jsonl' for n in SPLIT_NAMES)} in this folder")
+            raise InputError(f"{source}: no {', '.join(f'{n}.jsonl' for n in SPLIT_NAMES)} (or .csv, .parquet) "
+                             "in this folder")
         return found
     if not source.is_file():
         raise InputError(f"input not found: {source}")

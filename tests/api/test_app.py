@@ -6,9 +6,11 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -322,7 +324,8 @@ async def test_loads_the_models_at_start_up(monkeypatch: pytest.MonkeyPatch) -> 
             assert "retry-after" in ready.headers
             await asyncio.sleep(0.05)
         report = await client.post("/v1/reports", json={"id": "ready", "text": REPORT})
-    assert ready.json() == {"status": "ready", "route": "rules", "backend": None}
+    assert ready.json() == {"status": "ready", "route": "rules", "backend": None, "model": None,
+                            "reason": "route rules never calls an LLM", "asked": {"route": "rules", "backend": "auto"}}
     assert report.status_code == 200 and report.json()["sections"]["impression"] == "No acute disease."
 
 
@@ -363,3 +366,63 @@ async def test_a_dead_worker_process_is_replaced(monkeypatch: pytest.MonkeyPatch
     assert first.status_code == 200 and first.json()["id"] == "w1"
     assert_error(lost, 503, "not_ready")
     assert again.status_code == 200 and again.json()["text"] == first.json()["text"]
+
+
+async def test_openapi_lists_every_error_status_the_readme_names(make_app: AppFactory) -> None:
+    """The README's list of error codes and /openapi.json agree: each status named there is documented
+    on both report endpoints, and nothing else is."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Codes: `empty_body`"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    named = set(re.findall(r"\((\d{3})\b", paragraph))
+    assert {"404", "500"} <= named
+    async with serving(make_app()) as client:
+        spec = (await client.get("/openapi.json")).json()
+    for path in ("/v1/reports", "/v1/reports/batch"):
+        assert set(spec["paths"][path]["post"]["responses"]) - {"200"} == named, path
+    for path in ("/readyz", "/metrics"):
+        assert "500" in spec["paths"][path]["get"]["responses"], path
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_pages_load_only_assets_the_service_serves(make_app: AppFactory, page: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an offline network /docs and /redoc still work: every script, style and icon they load is served
+    by the service itself (no CDN, no Google fonts), and no socket is opened to fetch them."""
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    async with serving(make_app()) as client:
+        html = await client.get(page)
+        urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", html.text)
+        assets = {url: await client.get(url) for url in urls}
+    assert html.status_code == 200 and "http://" not in html.text and "https://" not in html.text
+    scripts = [url for url in urls if url.endswith(".js")]
+    assert len(scripts) == 1 and scripts[0].startswith("/docs/assets/")
+    assert "/openapi.json" in urls
+    for url, response in assets.items():
+        assert response.status_code == 200 and len(response.content) > 100, url
+    assert assets[scripts[0]].headers["content-type"].startswith("text/javascript")
+
+
+async def test_only_known_docs_assets_are_served(make_app: AppFactory) -> None:
+    async with serving(make_app()) as client:
+        missing = await client.get("/docs/assets/..%2Fcore.py")
+        other = await client.get("/docs/assets/secret.txt")
+    assert missing.status_code == 404 and other.status_code == 404
+    assert other.json()["error"]["code"] == "not_found"
+
+
+async def test_readyz_says_what_auto_resolved_to_and_why(detector) -> None:
+    """Asked for route and backend auto, with no LLM that auto may use: /readyz says rules and why."""
+    from tests.api.conftest import SECRET
+
+    pipeline = Pipeline(Settings(), SECRET, detector=detector)
+    assert pipeline.backend is None
+    async with serving(create_app(Settings(), pipeline=pipeline)) as client:
+        ready = (await client.get("/readyz")).json()
+    assert (ready["route"], ready["backend"], ready["asked"]) == ("rules", None, {"route": "auto", "backend": "auto"})
+    assert ready["reason"].startswith("backend auto ") and "heuristic split" in ready["reason"]

@@ -140,3 +140,15 @@ def test_serve_refuses_to_start_without_a_secret() -> None:
     result = subprocess.run([str(RADPREP), "serve"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "RADPREP_SECRET is not set" in result.stderr
+
+
+def test_serve_with_a_named_backend_that_cannot_answer_exits_2_before_serving(capsys, monkeypatch) -> None:
+    from service.api.command import _ENV
+    from service.cli import main
+
+    for variable in (*_ENV.values(), "RADPREP_SECRET"):  # `serve` sets them for its server processes
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("served although the LLM cannot answer"))
+    assert main(["serve", "--route", "llm", "--backend", "openai", "--ephemeral-key"]) == 2
+    assert "needs a key: set RADPREP_OPENAI__API_KEY" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 
 from service.backends import CompletionRequest, OpenAIBackend, OpenAISettings
 from service.backends.stub_server import request_of, start
-from service.errors import BackendError
+from service.errors import BackendError, ConfigError
 from service.sections.router import SectionRouter
 from service.sections.task import SectionTask
 
@@ -127,3 +127,50 @@ def test_an_unreachable_endpoint_is_a_backend_error_and_the_router_falls_back() 
     (out,), stats = router.split_batch(REPORTS[:1])
     assert out.source == "fallback" and out.result.sections["impression"] == "Normal chest."
     assert stats.backend_errors == 1 and "backend_error" in out.warnings[0]
+
+
+def _models(*ids: str) -> httpx.Response:
+    return httpx.Response(200, json={"object": "list", "data": [{"id": i, "object": "model"} for i in ids]})
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (httpx.ConnectError("refused"), "is unreachable (ConnectError): check RADPREP_OPENAI__BASE_URL"),
+    (httpx.Response(401, json={"error": {"message": "bad key sk-secret-1"}}),
+     "refused the key (HTTP 401): check RADPREP_OPENAI__API_KEY"),
+    (httpx.Response(500), "answered HTTP 500 to GET /models"),
+    (httpx.Response(200, text="<html>"), "not OpenAI-compatible"),
+    (_models("llama-3", "qwen2.5"), "does not offer model 'gpt-4o-2024-08-06' (RADPREP_OPENAI__MODEL); "
+                                    "it offers: llama-3, qwen2.5"),
+])
+def test_the_start_up_check_names_the_setting_to_fix_and_no_secret(answer: object, message: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/models"
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    settings = OpenAISettings(base_url="http://user:pa55word@llm.internal:8000/v1/", api_key="sk-secret-1")
+    backend = OpenAIBackend(settings, transport=httpx.MockTransport(handler))
+    with pytest.raises(ConfigError) as info:
+        backend.check()
+    assert message in str(info.value) and "http://llm.internal:8000/v1" in str(info.value)
+    for secret in ("pa55word", "sk-secret-1", "user"):
+        assert secret not in str(info.value)
+
+
+def test_the_start_up_check_passes_when_the_model_is_offered_or_not_listed(caplog: pytest.LogCaptureFixture) -> None:
+    offered = OpenAIBackend(OpenAISettings(base_url="http://h/v1", model="m1"),
+                            transport=httpx.MockTransport(lambda r: _models("m0", "m1")))
+    offered.check()
+    unlisted = OpenAIBackend(OpenAISettings(base_url="http://h/v1", model="m1"),
+                             transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    with caplog.at_level("WARNING", logger="radprep"):
+        unlisted.check()
+    assert "lists no models" in caplog.text and "model m1 not checked" in caplog.text
+
+
+def test_the_start_up_check_against_the_stub_server(server_url: str) -> None:
+    OpenAIBackend(OpenAISettings(base_url=server_url, model="radprep-stub")).check()
+    with pytest.raises(ConfigError, match="does not offer model 'gpt-4o'"):
+        OpenAIBackend(OpenAISettings(base_url=server_url, model="gpt-4o")).check()

@@ -104,3 +104,22 @@ def test_the_fallback_path_with_the_engine_in_the_loop(backend: VllmBackend) -> 
     assert out.source in ("llm", "fallback")
     if out.source == "fallback":
         assert out.result.sections["impression"] == "Pneumonia."
+
+
+def test_the_engine_says_when_it_has_really_started(tmp_path, monkeypatch, caplog) -> None:
+    """The engine starts at its first use (or `start`), after the de-identification models: it logs its own
+    start, so no "models loaded" line claims it before it runs. vLLM's LLM class is stood in for here."""
+    import sys
+    import types
+
+    (tmp_path / "config.json").write_text("{}")
+    started: list[str] = []
+    fake_vllm = types.ModuleType("vllm")
+    fake_vllm.LLM = lambda model, **options: started.append(model) or object()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "vllm", fake_vllm)
+    monkeypatch.setattr(VllmBackend, "is_available", True)
+    backend = VllmBackend(PROFILE.model_copy(update={"path": str(tmp_path)}))
+    caplog.set_level("INFO", logger="radprep")
+    assert started == [] and "vLLM engine" not in caplog.text
+    backend.start()
+    assert started == [str(tmp_path)] and "vLLM engine for model smollm2-135m started in" in caplog.text

@@ -143,3 +143,63 @@ def test_process_shares_the_lock(tmp_path: Path, capsys) -> None:
         assert main(["process", str(source), "-o", str(output), "--ephemeral-key"]) == 2
     assert "is being written by another radprep run" in capsys.readouterr().err
     assert not output.exists() and not (tmp_path / "out.incomplete.jsonl").exists()
+
+
+@pytest.fixture
+def quick_models(detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs reuse the session's Detector instead of loading spaCy again."""
+    monkeypatch.setattr("service.pipeline.Detector", lambda settings: detector)
+    monkeypatch.setenv("RADPREP_SECRET", SECRET.decode())
+    monkeypatch.setenv("RADPREP_ALLOW_WEAK_SECRET", "1")
+
+
+def test_a_named_llm_backend_that_cannot_answer_exits_2_before_anything_is_written(tmp_path: Path, capsys,
+                                                                                    monkeypatch) -> None:
+    """`--backend openai --route llm` with nothing configured used to send every report to the public
+    endpoint without a key, fall back to the rules for all of them and exit 0."""
+    monkeypatch.setenv("RADPREP_SECRET", "cli-test-secret-k")
+    monkeypatch.setattr("service.pipeline.Detector", lambda settings: pytest.fail("models loaded before the check"))
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(3))
+    assert main(["process", str(source), "-o", str(tmp_path / "out.jsonl"), "--route", "llm",
+                 "--backend", "openai"]) == 2
+    err = capsys.readouterr().err
+    assert "https://api.openai.com/v1 needs a key: set RADPREP_OPENAI__API_KEY" in err
+    monkeypatch.setenv("RADPREP_OPENAI__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("RADPREP_OPENAI__API_KEY", "sk-do-not-show")
+    assert main(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--route", "llm", "--backend", "openai"]) == 2
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9/v1 is unreachable" in err and "sk-do-not-show" not in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".lock") == ["in.jsonl"]
+
+
+def test_too_many_fallbacks_end_with_exit_1_and_say_so(tmp_path: Path, caplog, quick_models, monkeypatch) -> None:
+    """The fake backend with no reply queued fails every call: every report falls back to the rules."""
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(6))
+    argv = ["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--route", "llm", "--backend", "fake",
+            "--overwrite"]
+    caplog.set_level("INFO", logger="radprep")
+    assert main(argv) == 1
+    err = caplog.text
+    assert "6 fallbacks (100% of 6 reports sent to the LLM) to the rules" in err
+    assert "the LLM failed for 6 of 6 reports (100%" in err and "RADPREP_MAX_FALLBACK_SHARE=0.5" in err
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 6  # the reports are written all the same
+    monkeypatch.setenv("RADPREP_MAX_FALLBACK_SHARE", "1")
+    caplog.clear()
+    assert main(argv) == 0
+    assert "100% of 6 reports" in caplog.text and "the LLM failed" not in caplog.text
+
+
+def test_a_run_with_nothing_left_to_do_loads_no_model(tmp_path: Path, caplog, quick_models, monkeypatch) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(10))
+    output = tmp_path / "out.jsonl"
+    argv = ["batch", str(source), "-o", str(output), "--route", "rules", "--batch-size", "4"]
+    caplog.set_level("INFO", logger="radprep")
+    assert main(argv) == 0
+    first = output.read_bytes()
+    assert "de-identification models loaded" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr("service.pipeline.Pipeline", lambda *a, **k: pytest.fail("models loaded for nothing"))
+    assert main(argv) == 0
+    err = caplog.text
+    assert "0 reports written" in err and "10 were there already" in err and "models loaded" not in err
+    assert output.read_bytes() == first

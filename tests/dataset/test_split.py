@@ -165,3 +165,20 @@ def test_an_empty_input_is_refused(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_text("\n", encoding="utf-8")
     with pytest.raises(InputError, match="no valid records"):
         run(tmp_path / "in.jsonl", tmp_path / "out")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_byte_order_mark_is_read_and_not_copied(tmp_path: Path, suffix: str) -> None:
+    """Excel's "CSV UTF-8" (and some editors' JSONL) start with a byte-order mark: the first column or
+    record is read as usual, and no split file starts with the mark."""
+    source = tmp_path / f"in{suffix}"
+    rows = [{"id": f"r{i}", "text": "Lungs clear.", "patient_id": f"P{i}"} for i in range(12)]
+    if suffix == ".csv":
+        source.write_text("id,text,patient_id\n" + "".join(f"{r['id']},{r['text']},{r['patient_id']}\n" for r in rows),
+                          encoding="utf-8-sig")
+    else:
+        source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8-sig")
+    result, errors = run(source, tmp_path / "out", Sizes.parse("0.5,0.25,0.25"))
+    assert result.errors == 0 and result.records == [6, 3, 3], errors
+    for name in SPLIT_NAMES:
+        assert not (tmp_path / "out" / f"{name}{suffix}").read_bytes().startswith(b"\xef\xbb\xbf")

@@ -30,3 +30,27 @@ def test_metadata_fields_are_deidentified_with_the_text_keys() -> None:
 def test_a_study_date_that_is_not_a_date_is_removed_with_a_warning() -> None:
     out, warnings = deidentify_metadata({"StudyDate": "March"}, Surrogates(KeyedHasher(b"k")), PatientContext("p", 3))
     assert out["StudyDate"] is None and warnings == ["metadata.StudyDate: not a YYYYMMDD date; removed"]
+
+
+def test_one_type_per_field_whatever_the_input_gave() -> None:
+    """JSONL may give numbers, CSV gives text, Parquet int64 or double: the output is the same."""
+    surrogates, patient = Surrogates(KeyedHasher(b"k")), PatientContext("p", -30)
+    forms = [
+        {"PatientID": 482913, "StudyDate": 20200102, "PatientAge": 45, "PatientWeight": 70, "Manufacturer": "GE"},
+        {"PatientID": "482913", "StudyDate": "20200102", "PatientAge": "45", "PatientWeight": "70",
+         "Manufacturer": "GE"},
+        {"PatientID": 482913, "StudyDate": 20200102.0, "PatientAge": 45.0, "PatientWeight": 70.0, "Manufacturer": "GE"},
+    ]
+    outs = [deidentify_metadata(form, surrogates, patient) for form in forms]
+    assert outs[0] == outs[1] == outs[2]
+    out, warnings = outs[0]
+    assert out == {"PatientID": surrogates.identifier("482913"), "StudyDate": "20191203", "PatientAge": "45",
+                   "PatientWeight": 70.0, "Manufacturer": "GE"} and warnings == []
+    assert deidentify_metadata({"PatientAge": 95}, surrogates, patient)[0] == {"PatientAge": "90"}
+
+
+def test_a_weight_that_is_not_a_number_is_removed_and_empty_values_are_null() -> None:
+    out, warnings = deidentify_metadata({"PatientWeight": "seventy", "PatientSex": ""}, Surrogates(KeyedHasher(b"k")),
+                                        PatientContext("p", 3))
+    assert out == {"PatientWeight": None, "PatientSex": None}
+    assert warnings == ["metadata.PatientWeight: not a number; removed"]
