@@ -28,7 +28,8 @@ Detection (``Detector.detect_batch``), per corpus:
 Replacement (``Deidentifier.deidentify_batch``, CXR set, one patient id per generated patient):
 dates keep their format (``phi_inject.same_date_format``) and stay valid dates; each patient
 has one date shift, non-zero and within 365 days; one patient name / MRN maps to one
-surrogate; no original PHI value is left in the output. Speed: start-up of ``Detector()`` and
+surrogate; no original PHI value is left in the output (outside the text that surrogates wrote,
+unless a surrogate equals its original). Speed: start-up of ``Detector()`` and
 reports/s of both batch calls, single process.
 
     python benchmarks/eval_deid.py [--data DIR] [--limit N] [--seed S] [--json PATH]
@@ -121,6 +122,12 @@ def _coverage(length: int, spans: Sequence[Any], types: set[str] | None = None) 
 
 def _all_covered(text: str, cov: bytearray, start: int, end: int) -> bool:
     return all(cov[i] or not text[i].isalnum() for i in range(start, end))
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
 
 
 def _overlaps(a_start: int, a_end: int, spans: Sequence[Any]) -> bool:
@@ -286,8 +293,12 @@ def score_deid(reports: Sequence[pi.Report], results: Sequence[Any]) -> DeidScor
                 _score_date(sc, rep, g, out)
             elif g.type in (pi.PATIENT_NAME, pi.MRN):
                 sc.surrogates[(rep.patient_id, g.type, g.text)].add(out.strip())
+        # text a surrogate wrote is no original value left, unless the surrogate is its original: a
+        # patient's date shifted onto the text of another of its dates is no leak
+        written = [_Span(r.out_start, r.out_end) for r in res.replacements
+                   if r.surrogate != rep.text[r.span.start : r.span.end]]
         for value, gtype in {(g.text, g.type) for g in rep.phi}:
-            extra = _count_outside(res.text, value, []) - _count_outside(rep.text, value, rep.phi)
+            extra = _count_outside(res.text, value, written) - _count_outside(rep.text, value, rep.phi)
             if extra > 0:
                 sc.leaks[gtype] += extra
                 sc.leaked[(gtype, value)] += extra
