@@ -76,7 +76,8 @@ _TRIGGER = re.compile(
 )
 _POSTNOMINAL = re.compile(
     # It starts at a comma or at the first blank of a run, never inside a run of blanks (linear time).
-    r"(?:,[ \t]*+|(?<![ \t])[ \t]*+)(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
+    r"(?:,[ \t]*+|(?<![ \t])[ \t]*+)(?<![A-Za-z])"
+    r"(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
     r"|CRT|RRT|LPN|CNA|MSW|LICSW)(?![A-Za-z])"
 )
 # Cues after a name: "E. WELSH AWARE", "irene snell, rn", "URSLA MORETTI (DAUGHTER)". Each regex starts

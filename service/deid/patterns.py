@@ -59,7 +59,7 @@ _STATE = (
 # The rest of a capitalised word, at most 40 characters: bounded, so that the word-run patterns below stay
 # linear in one long token ("Ab1-Ab1-...", a pasted blob) instead of rescanning it from each word start.
 _WORD_TAIL = r"[\w'’\-]{0,40}"
-_CITY = rf"(?P<city>[A-Z][\w'’\-]{{1,40}}(?:[ \t][A-Z][\w'’\-]{{1,40}}){{0,2}})"
+_CITY = r"(?P<city>[A-Z][\w'’\-]{1,40}(?:[ \t][A-Z][\w'’\-]{1,40}){0,2})"
 _ZIP_AFTER_STATE = re.compile(rf"\b{_CITY},?[ \t]+(?P<state>{_STATE})\.?,?[ \t]+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b")
 # USPS street suffixes. Those that are also clinical words ("2 Views", "bowel Loops", "chest Wall",
 # "bone Spur") count only in Title case after Title-case words that are not clinical words.
