@@ -16,7 +16,8 @@
         └── NotReadyError           503: the models are still loading, or failed to load
 
 A record the pipeline cannot process is not an exception to its caller: `Pipeline.process` turns it
-into a `Failure` (its id and the code `processing_failed`) and goes on with the others.
+into a `Failure` (its id and the code `processing_failed`, or `timeout` when it ran past its time
+budget: `service.budget.ReportTimeout`, raised inside the work and caught there) and goes on with the others.
 
 Third-party errors (pyarrow, json, spaCy, httpx, vLLM, pydicom) are translated into these at the boundary
 where they are raised (`service.records` for input parsing, `service.dataset.dicom` for DICOM files).

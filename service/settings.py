@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(
         default=100_000, ge=1, description="Longer report texts are rejected as bad input."
     )
+    max_report_seconds: float = Field(
+        default=10.0, gt=0, description="Time budget of the work on one report (de-identification and the rules "
+        "sectioner; LLM calls have their own timeouts); a report past it is an error of its record (`timeout`).",
+    )
     route: Literal["auto", "llm", "rules"] = Field(
         default="auto", description="auto: rules when confident, else the LLM; llm: always; rules: never the LLM"
     )

@@ -36,7 +36,7 @@ from service.api.metrics import Metrics
 from service.api.middleware import ObserveMiddleware
 from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeline
 from service.errors import ApiError, NotReadyError, RadprepError, RecordError
-from service.outcomes import Failure, Outcome
+from service.outcomes import TIMEOUT, Failure, Outcome
 from service.pipeline import Pipeline
 from service.records import InputRecord, NestingError, decode_json, field_label, validate
 from service.settings import Settings, load_settings, resolve_secret
@@ -125,8 +125,11 @@ def _record_error(exc: RecordError) -> ApiError:
 
 
 def _failure_error(failure: Failure, where: str) -> ApiError:
-    """A record the pipeline could not process (its error is PHI-free: the exception's type)."""
-    return ApiError(failure.code, failure.error, status=500, field=failure.field, record_id=failure.id, where=where)
+    """A record the pipeline could not process (its error is PHI-free: the exception's type, or the budget
+    it ran past: 504 `timeout`)."""
+    status = 504 if failure.code == TIMEOUT else 500
+    return ApiError(failure.code, failure.error, status=status, field=failure.field, record_id=failure.id,
+                    where=where)
 
 
 def _error_item(request: Request, exc: ApiError) -> dict[str, Any]:

@@ -17,7 +17,7 @@ log = logging.getLogger("radprep")
 _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RADPREP_API__WORKERS",
         "route": "RADPREP_ROUTE", "backend": "RADPREP_BACKEND", "mode": "RADPREP_MODE", "model": "RADPREP_MODEL",
         "batch_size": "RADPREP_BATCH_SIZE", "log_level": "RADPREP_API__LOG_LEVEL",
-        "allow_weak_secret": "RADPREP_ALLOW_WEAK_SECRET"}
+        "allow_weak_secret": "RADPREP_ALLOW_WEAK_SECRET", "max_report_seconds": "RADPREP_MAX_REPORT_SECONDS"}
 
 
 def add_parser(commands: Any) -> None:
