@@ -4,6 +4,7 @@
     ├── ConfigError                 bad or missing settings (e.g. no RADPREP_SECRET)
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
     │   ├── RecordError             one record is invalid; names the record and the field
+    │   ├── ManifestMismatchError   a resume differs from its run: secret, options or input (`batch`)
     │   └── DicomError              one DICOM file cannot be converted; names the file and the field
     ├── OutputLockedError           another run is writing the same output (`radprep batch`, `process`)
     ├── OcrError                    tesseract failed on one image (`radprep dicom` makes it a DicomError)
@@ -54,6 +55,10 @@ class RecordError(InputError):
         self.record_id = record_id
         label = f"{where} (id {record_id!r})" if record_id is not None else where
         super().__init__(f"{label}: field '{field}': {problem}")
+
+
+class ManifestMismatchError(InputError):
+    """A resume of `radprep batch` would mix this run with a different earlier one (secret, options or input)."""
 
 
 class DicomError(InputError):

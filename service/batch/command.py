@@ -32,6 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(even kill -9) resumes: records already in OUTPUT are skipped, and every record ends up there once. "
         "Invalid records go to the errors file with their place, id and reason. "
         "One run per output: a second run on the same OUTPUT (locked in OUTPUT.lock) exits 2 at once. "
+        "A resume must have the same secret, options and input as the run it continues (checked against "
+        "OUTPUT.manifest.json; exit 2 if not). "
         "Exit status: 0 all records written, 1 some records invalid, 2 the run failed.",
     )
     batch.add_argument("input", type=Path, help="input file: .jsonl, .csv or .parquet")
@@ -100,6 +102,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
                 errors_path: Path, staged: bool) -> int:
     import sys
 
+    from service.batch.manifest import Manifest
     from service.batch.runner import count_items, run_batches
     from service.batch.sink import ErrorSink, open_sink
 
@@ -110,9 +113,15 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
     fresh = staged or args.overwrite
     try:
         started = output.exists() or output.with_name(output.name + ".parts").exists()
+        manifest = None
+        if not staged:  # checked before the outputs are opened: a mismatch changes nothing
+            manifest = Manifest(args.output, settings, secret, args.server)
+            manifest.start(fresh, started)
+            items = manifest.verify(items)
         sink = open_sink(output, fresh=fresh)
         errors = ErrorSink(errors_file, fresh=fresh or not started)
-        summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total)
+        summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total,
+                              on_written=manifest.add if manifest is not None else None)
     except BaseException:
         if staged:
             log.warning("the run did not finish: %s is left as it was; what was done is in %s", args.output, output)
