@@ -54,6 +54,9 @@ class ApiSettings(BaseModel):
     max_batch: int = Field(default=64, ge=1, le=10_000, description="records per POST /v1/reports/batch")
     max_queue: int = Field(default=1024, ge=1, description="reports waiting or in work before 429")
     timeout_s: float = Field(default=30.0, gt=0, description="per request; past it the answer is 504")
+    header_timeout_s: float = Field(default=10.0, gt=0, description="to send a request's line and headers; "
+                                    "past it the answer is 408 and the connection is closed")
+    body_timeout_s: float = Field(default=10.0, gt=0, description="to send a request's body; past it 408")
     batch_wait_ms: float = Field(default=2.0, ge=0, description="how long the batcher waits to fill a batch")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="info logs one line per request (method, route, status, latency)"

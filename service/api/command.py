@@ -61,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="radprep-metrics-"))
     logging.getLogger("radprep").setLevel(settings.api.log_level.upper())
     logging.getLogger("uvicorn.error").setLevel(settings.api.log_level.upper())
+    from service.api.protocol import GuardedH11Protocol
+
     uvicorn.run("service.api.app:app_from_env", factory=True, host=host, port=settings.api.port,
+                http=GuardedH11Protocol,
                 workers=settings.api.workers, log_config=None, access_log=False, server_header=False,
                 timeout_graceful_shutdown=int(settings.api.timeout_s) + 5)
     return EXIT_OK
