@@ -94,7 +94,8 @@ def run_corpus(args: argparse.Namespace, staged: bool) -> int:
         raise ConfigError("INPUT, OUTPUT and the errors file must be three different files")
     check_output(args.output)
     items = read_records(args.input, settings.max_text_chars)  # fails early on a missing input
-    with output_lock(args.output):  # one writer per output, taken before the models load
+    # One writer per output and per errors file (two runs may name the same --errors), taken before the models load
+    with output_lock(args.output), output_lock(errors_path):
         return _run_locked(args, settings, secret, items, errors_path, staged)
 
 

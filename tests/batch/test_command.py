@@ -143,3 +143,16 @@ def test_process_shares_the_lock(tmp_path: Path, capsys) -> None:
         assert main(["process", str(source), "-o", str(output), "--ephemeral-key"]) == 2
     assert "is being written by another radprep run" in capsys.readouterr().err
     assert not output.exists() and not (tmp_path / "out.incomplete.jsonl").exists()
+
+
+def test_a_shared_errors_file_is_locked_too(tmp_path: Path, monkeypatch, capsys) -> None:
+    from service.batch.lock import output_lock
+
+    monkeypatch.setenv("RADPREP_SECRET", SECRET.decode())
+    monkeypatch.setenv("RADPREP_ROUTE", "rules")
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(4))
+    shared = tmp_path / "shared.errors.jsonl"
+    with output_lock(shared):  # another run, on another output, writing the same errors file
+        assert main(["batch", str(source), "-o", str(tmp_path / "b.jsonl"), "--errors", str(shared)]) == 2
+    assert "shared.errors.jsonl is being written by another radprep run" in capsys.readouterr().err
+    assert not (tmp_path / "b.jsonl").exists()

@@ -95,3 +95,4 @@ def test_the_manifest_holds_no_secret_and_no_report_text(first_run) -> None:
     assert hashlib.sha256(SECRET).hexdigest() not in text  # keyed: not a plain hash of the secret
     for row in rows[:16]:
         assert row["id"] not in text and str(row["text"])[:20] not in text  # type: ignore[index]
+
