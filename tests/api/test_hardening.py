@@ -134,3 +134,34 @@ def test_a_malformed_request_gets_400_in_the_error_body(make_app: AppFactory, mo
         raw = _read_all(sock, timeout=10)
     status, error = _error_of(raw)
     assert (status, error["code"]) == (400, "bad_request")
+
+
+async def test_a_report_over_its_time_budget_is_a_504_timeout_and_its_batch_neighbours_are_answered(
+        detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.api.app import create_app
+    from service.pipeline import Pipeline
+    from service.settings import Settings
+
+    settings = Settings(route="rules", max_report_seconds=0.3)
+    pipeline = Pipeline(settings, b"api-test-secret-budget", detector=detector)
+    real = pipeline.deidentifier.detector.detect_batch
+
+    def stalls(texts):  # type: ignore[no-untyped-def]
+        if any("STALL" in t for t in texts):
+            until = time.monotonic() + 60
+            while time.monotonic() < until:
+                pass
+        return real(texts)
+
+    monkeypatch.setattr(pipeline.deidentifier.detector, "detect_batch", stalls)
+    good = {"id": "ok", "text": "FINDINGS: Clear lungs.\nIMPRESSION: Normal."}
+    bad = {"id": "slow", "text": "FINDINGS: STALL.\nIMPRESSION: None."}
+    async with serving(create_app(settings, pipeline=pipeline)) as client:
+        batch = await client.post("/v1/reports/batch", json={"records": [good, bad]})
+        single = await client.post("/v1/reports", json=bad)
+    ok, timed_out = batch.json()["results"]
+    assert ok["status"] == "ok" and ok["report"]["id"] == "ok"
+    assert timed_out["status"] == "error" and timed_out["error"]["code"] == "timeout"
+    assert timed_out["error"]["record_id"] == "slow" and timed_out["error"]["where"] == "records[1]"
+    error = assert_error(single, 504, "timeout")
+    assert "STALL" not in error["message"]
