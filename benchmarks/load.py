@@ -2,6 +2,7 @@
 
     python benchmarks/load.py --clients 32 --duration 30            # starts `radprep serve` itself
     python benchmarks/load.py --url http://127.0.0.1:8000 --api-key KEY   # an already running server
+    python benchmarks/load.py --clients 32 --duration 45 --poison 0.01     # 1 % hostile requests mixed in
 
 Each client posts one report at a time (or `--batch N` records to /v1/reports/batch) drawn from the
 synthetic corpus of `make_corpus.py`, and waits for the answer before sending the next. Reported:
@@ -9,6 +10,11 @@ p50/p95/p99 latency of answered requests, reports/s, and every non-200 answer by
 dropped: a request refused with 429 is retried after its Retry-After; at the end every report sent must
 have come back as a 200 with its own id, or the run says how many did not. The warm-up seconds are not
 counted. The clients share the machine with the server, so on a 2-core machine they take CPU from it.
+
+`--poison F`: that share of the requests is hostile, in turn a lone surrogate in `id`, a lone surrogate
+in `patient_id`, NaN in metadata, and a report that is one 100 KB letter run. They are reported apart (by
+status); the figures above are those of the good requests, and `good_failed` counts good requests
+that did not get their own report back.
 """
 
 from __future__ import annotations
@@ -48,6 +54,25 @@ class Tally:
     done: int = 0  # reports answered 200 with their own id
     mismatched: int = 0
     retried: int = 0
+    poison_statuses: Counter[str] = field(default_factory=Counter)  # "kind status"
+    poison_latencies: list[float] = field(default_factory=list)
+
+
+POISONS = ("surrogate_id", "surrogate_patient_id", "nan_metadata", "one_token_100kb")
+
+
+def poisoned(kind: str, index: int) -> bytes:
+    """A hostile request body (JSON text: lone surrogates as \\ud800 escapes, NaN as a bare NaN)."""
+    record: dict[str, Any] = {"id": f"poison-{index}", "text": "FINDINGS: Clear lungs."}
+    if kind == "surrogate_id":
+        record["id"] = f"poison-{index}-\ud800"
+    elif kind == "surrogate_patient_id":
+        record["patient_id"] = "PT\udfff7"
+    elif kind == "nan_metadata":
+        record["metadata"] = {"PatientWeight": float("nan")}
+    else:
+        record["text"] = "a" * 100_000
+    return json.dumps(record).encode()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,12 +83,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+async def send_poison(client: httpx.AsyncClient, index: int, tally: Tally) -> None:
+    kind = POISONS[(index // 100) % len(POISONS)]
+    began = time.perf_counter()
+    try:
+        response = await client.post("/v1/reports", content=poisoned(kind, index),
+                                     headers={"content-type": "application/json"})
+        tally.poison_statuses[f"{kind} {response.status_code}"] += 1
+    except httpx.TransportError as exc:
+        tally.poison_statuses[f"{kind} {type(exc).__name__}"] += 1
+    tally.poison_latencies.append(time.perf_counter() - began)
+
+
 async def client_loop(client: httpx.AsyncClient, records: list[dict[str, Any]], next_index: list[int], batch: int,
-                      window: tuple[float, float], tally: Tally) -> None:
+                      window: tuple[float, float], tally: Tally, poison: float = 0.0) -> None:
     warm_end, stop = window
+    every = round(1 / poison) if poison > 0 else 0
     while time.perf_counter() < stop:
         start = next_index[0]
         next_index[0] += batch
+        if every and batch == 1 and start % every == every - 1 and time.perf_counter() >= warm_end:
+            await send_poison(client, start, tally)
+            continue
         chunk = [dict(records[(start + i) % len(records)], id=f"load-{start + i}") for i in range(batch)]
         tally.sent += len(chunk)
         while True:  # until answered: a 429 is retried, never dropped
@@ -98,7 +139,7 @@ async def client_loop(client: httpx.AsyncClient, records: list[dict[str, Any]], 
 
 
 async def run_load(url: str, api_key: str | None, clients: int, duration: float, warmup: float, batch: int,
-                   records: list[dict[str, Any]]) -> dict[str, Any]:
+                   records: list[dict[str, Any]], poison: float = 0.0) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     tally = Tally()
     # One client (one connection) per simulated user: a shared pool of 32 connections costs the load
@@ -109,7 +150,8 @@ async def run_load(url: str, api_key: str | None, clients: int, duration: float,
         began = time.perf_counter()
         window = (began + warmup, began + warmup + duration)
         next_index = [0]
-        await asyncio.gather(*(client_loop(client, records, next_index, batch, window, tally) for client in clients_))
+        await asyncio.gather(*(client_loop(client, records, next_index, batch, window, tally, poison)
+                               for client in clients_))
         drained = time.perf_counter() - window[1]
         after = await _scrape(clients_[0])
     finally:
@@ -136,6 +178,9 @@ async def run_load(url: str, api_key: str | None, clients: int, duration: float,
         "dropped": tally.sent - tally.done,
         "drain_s": round(drained, 2),
         "server_mean_batch": round(reports / batches, 1) if batches else None,
+        "good_failed": tally.sent - tally.done,
+        "poison": {"share": poison, "sent": len(tally.poison_latencies), "statuses": dict(tally.poison_statuses),
+                   "max_ms": round(max(tally.poison_latencies) * 1000, 1) if tally.poison_latencies else None},
     }
 
 
@@ -193,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", default="rules", help="route of the server this script starts (default rules)")
     parser.add_argument("--workers", type=int, default=1, help="workers of the server this script starts")
     parser.add_argument("--reports", type=int, default=2000, help="distinct synthetic reports to cycle through")
+    parser.add_argument("--poison", type=float, default=0.0, help="share of hostile requests (e.g. 0.01)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -203,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         url, process = start_server(args.route, args.workers)
     started_load = load_average()
     try:
-        result = asyncio.run(run_load(url, args.api_key, args.clients, args.duration, args.warmup, args.batch, records))
+        result = asyncio.run(run_load(url, args.api_key, args.clients, args.duration, args.warmup, args.batch, records,
+                                      args.poison))
     finally:
         if process is not None:
             process.terminate()

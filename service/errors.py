@@ -4,6 +4,7 @@
     ├── ConfigError                 bad or missing settings (e.g. no RADPREP_SECRET)
     ├── InputError                  a whole input file cannot be read (missing, unknown format)
     │   ├── RecordError             one record is invalid; names the record and the field
+    │   ├── ManifestMismatchError   a resume differs from its run: secret, options or input (`batch`)
     │   └── DicomError              one DICOM file cannot be converted; names the file and the field
     ├── OutputLockedError           another run is writing the same output (`radprep batch`, `process`)
     ├── OcrError                    tesseract failed on one image (`radprep dicom` makes it a DicomError)
@@ -16,7 +17,8 @@
         └── NotReadyError           503: the models are still loading, or failed to load
 
 A record the pipeline cannot process is not an exception to its caller: `Pipeline.process` turns it
-into a `Failure` (its id and the code `processing_failed`) and goes on with the others.
+into a `Failure` (its id and the code `processing_failed`, or `timeout` when it ran past its time
+budget: `service.budget.ReportTimeout`, raised inside the work and caught there) and goes on with the others.
 
 Third-party errors (pyarrow, json, spaCy, httpx, vLLM, pydicom) are translated into these at the boundary
 where they are raised (`service.records` for input parsing, `service.dataset.dicom` for DICOM files).
@@ -53,6 +55,10 @@ class RecordError(InputError):
         self.record_id = record_id
         label = f"{where} (id {record_id!r})" if record_id is not None else where
         super().__init__(f"{label}: field '{field}': {problem}")
+
+
+class ManifestMismatchError(InputError):
+    """A resume of `radprep batch` would mix this run with a different earlier one (secret, options or input)."""
 
 
 class DicomError(InputError):

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 2, 130
-PIPELINE_OPTIONS = ("batch_size", "route", "backend", "mode", "model", "allow_weak_secret")
+PIPELINE_OPTIONS = ("batch_size", "route", "backend", "mode", "model", "allow_weak_secret", "max_report_seconds")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,9 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         help="LLM backend (default auto: vllm when installed and its model built)")
     parser.add_argument("--mode", choices=["spans", "text"], help="LLM output mode (default spans)")
     parser.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
+    parser.add_argument("--max-report-seconds", type=float, metavar="S",
+                        help="time budget per report (de-identification and rules; default RADPREP_MAX_REPORT_SECONDS "
+                        "or 10): a report past it is an error of its record (timeout)")
 
 
 def add_weak_secret_option(parser: argparse.ArgumentParser) -> None:

@@ -14,12 +14,13 @@ from service.sections.router import RouteStats
 
 Report = dict[str, Any]
 PROCESSING_FAILED = "processing_failed"
+TIMEOUT = "timeout"  # the report ran past RADPREP_MAX_REPORT_SECONDS
 
 
 @dataclass(frozen=True)
 class Failure:
     """A record that produced no report. `error` is PHI-free: a type name or a server's error message;
-    `code` is a stable kind (`processing_failed`, `invalid_record`, `server_error`)."""
+    `code` is a stable kind (`processing_failed`, `timeout`, `invalid_record`, `server_error`)."""
 
     id: str | None
     error: str

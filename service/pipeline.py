@@ -11,11 +11,12 @@ import logging
 from collections.abc import Sequence
 
 from service.backends import Backend, BackendChoice, choose_backend, create_backend
+from service.budget import ReportTimeout, time_limit
 from service.deid import Deidentifier, Detector
 from service.deid.keys import patient_key
 from service.deid.metadata import deidentify_metadata
 from service.errors import RadprepError
-from service.outcomes import BatchResult, Failure, Outcome, Report
+from service.outcomes import TIMEOUT, BatchResult, Failure, Outcome, Report
 from service.records import InputRecord
 from service.sections import SECTION_NAMES
 from service.sections.router import RouteStats, SectionRouter
@@ -69,8 +70,9 @@ class Pipeline:
 
     def process(self, records: Sequence[InputRecord]) -> BatchResult:
         """Outcomes for `records`, in order. A batch that raises an unexpected error (a bug met by one
-        odd report) is retried record by record, so one report cannot stop the others: a record that
-        still fails becomes a Failure with the exception's type only (its message may quote the report).
+        odd report) or runs out of time is retried record by record, so one report cannot stop the
+        others: a record that still fails becomes a Failure with the exception's type only (its message
+        may quote the report), one that still runs past `max_report_seconds` a Failure `timeout`.
         Settings and dependency errors (`RadprepError`) are not per record and propagate."""
         stats = RouteStats()
         if not records:
@@ -80,6 +82,12 @@ class Pipeline:
             return BatchResult(list(reports), stats)
         except RadprepError:
             raise
+        except ReportTimeout:
+            if len(records) == 1:
+                log.warning("record %r: over the time budget of %g s; see the errors file", records[0].id,
+                            self.settings.max_report_seconds)
+                return BatchResult([Failure(records[0].id, f"timeout (over the time budget of "
+                                            f"{self.settings.max_report_seconds:g} s)", code=TIMEOUT)], stats)
         except Exception as exc:
             if len(records) == 1:
                 log.warning("record %r: processing failed (%s); see the errors file", records[0].id,
@@ -93,10 +101,16 @@ class Pipeline:
         return BatchResult(outcomes, stats)
 
     def report_batch(self, records: Sequence[InputRecord]) -> tuple[list[Report], RouteStats]:
-        """The reports of `records`, all or nothing (no isolation: `process` adds it)."""
+        """The reports of `records`, all or nothing (no isolation: `process` adds it). The work on the
+        text (de-identification, the rules sectioner) has `max_report_seconds` for the batch, so a batch
+        with a report that runs out of time is retried record by record, each with the whole budget.
+        LLM calls are outside the budget: the backends have timeouts of their own."""
         keys = [str(patient_key(r.patient_id, r.metadata.get("PatientID"), r.id)) for r in records]
-        results = self.deidentifier.deidentify_batch([r.text for r in records], keys)
-        sectioned, stats = self.router.split_batch([r.text for r in results])
+        with time_limit(self.settings.max_report_seconds):
+            results = self.deidentifier.deidentify_batch([r.text for r in records], keys)
+            texts = [r.text for r in results]
+            rules = self.router.rules_batch(texts)
+        sectioned, stats = self.router.split_batch(texts, rules)
         outputs = []
         for record, key, result, split in zip(records, keys, results, sectioned, strict=True):
             patient = self.deidentifier.patient(key)

@@ -54,6 +54,9 @@ class ApiSettings(BaseModel):
     max_batch: int = Field(default=64, ge=1, le=10_000, description="records per POST /v1/reports/batch")
     max_queue: int = Field(default=1024, ge=1, description="reports waiting or in work before 429")
     timeout_s: float = Field(default=30.0, gt=0, description="per request; past it the answer is 504")
+    header_timeout_s: float = Field(default=10.0, gt=0, description="to send a request's line and headers; "
+                                    "past it the answer is 408 and the connection is closed")
+    body_timeout_s: float = Field(default=10.0, gt=0, description="to send a request's body; past it 408")
     batch_wait_ms: float = Field(default=2.0, ge=0, description="how long the batcher waits to fill a batch")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="info logs one line per request (method, route, status, latency)"
@@ -86,6 +89,10 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=64, ge=1, le=10_000, description="Reports per spaCy batch.")
     max_text_chars: int = Field(
         default=100_000, ge=1, description="Longer report texts are rejected as bad input."
+    )
+    max_report_seconds: float = Field(
+        default=10.0, gt=0, description="Time budget of the work on one report (de-identification and the rules "
+        "sectioner; LLM calls have their own timeouts); a report past it is an error of its record (`timeout`).",
     )
     route: Literal["auto", "llm", "rules"] = Field(
         default="auto", description="auto: rules when confident, else the LLM; llm: always; rules: never the LLM"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -94,3 +95,48 @@ def test_metadata_types_are_the_same_from_jsonl_csv_and_parquet(pipeline: Pipeli
     types = {k: type(v).__name__ for k, v in json.loads(metadata[0]).items()}
     assert types == {"PatientID": "str", "StudyDate": "str", "PatientAge": "str", "PatientWeight": "float",
                      "PatientSex": "str"}
+
+
+def test_a_report_over_the_time_budget_becomes_a_timeout_failure_and_the_others_are_untouched(
+        detector: Detector, monkeypatch) -> None:
+    pipeline = Pipeline(Settings(route="rules", max_report_seconds=0.5), SECRET, detector=detector)
+    real = pipeline.deidentifier.detector.detect_batch
+
+    def stalls_on_one(texts):
+        if any("STALL" in t for t in texts):  # a Python loop that would run for a minute without the budget
+            give_up = time.monotonic() + 60
+            while time.monotonic() < give_up:
+                pass
+        return real(texts)
+
+    monkeypatch.setattr(pipeline.deidentifier.detector, "detect_batch", stalls_on_one)
+    records = [InputRecord(f"r{i}", f"FINDINGS: Nodule {i}.\nIMPRESSION: Follow up.") for i in range(3)]
+    records.insert(1, InputRecord("bad", "FINDINGS: STALL secret words.\nIMPRESSION: None."))
+    started = time.monotonic()
+    outcomes = pipeline.process(records).outcomes
+    assert time.monotonic() - started < 30
+    assert [o.id if isinstance(o, Failure) else o["id"] for o in outcomes] == ["r0", "bad", "r1", "r2"]
+    assert outcomes[1] == Failure("bad", "timeout (over the time budget of 0.5 s)", code="timeout")
+    assert "secret" not in outcomes[1].error
+    assert all(not isinstance(o, Failure) and o["sections"]["findings"] for i, o in enumerate(outcomes) if i != 1)
+
+
+HOSTILE_SHAPES = {
+    "one letter run": lambda n: "a" * n,
+    "hyphenated token": lambda n: "Ab1-" * (n // 4),
+    "run of blanks": lambda n: "x" + " " * (n - 2) + "x",
+    "repeated doctors": lambda n: "".join(f"Dr. Name{i} Surname " for i in range(n // 20)),
+    "sentences of names": lambda n: "Smith. " * (n // 7),
+    "dates": lambda n: "".join(f"{i % 12 + 1}/{i % 28 + 1}/{1990 + i % 30} " for i in range(n // 10)),
+    "digit groups": lambda n: "123 " * (n // 4),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE_SHAPES)
+def test_hostile_reports_are_processed_within_the_default_budget(pipeline: Pipeline, shape: str) -> None:
+    """The shapes that took quadratic time (seconds at 16 KB, minutes at 100 KB) are de-identified and
+    sectioned, not cut off by the default budget of 10 s per report."""
+    text = HOSTILE_SHAPES[shape](40_000)
+    [outcome] = pipeline.process([InputRecord("hostile", text)]).outcomes
+    assert not isinstance(outcome, Failure), outcome
+    assert outcome["id"] == "hostile"

@@ -28,6 +28,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import ClientDisconnect
 
 from service import __version__
 from service.api import schemas
@@ -38,7 +39,7 @@ from service.api.metrics import Metrics
 from service.api.middleware import ObserveMiddleware
 from service.api.runner import ProcessRunner, Runner, ThreadRunner, build_pipeline
 from service.errors import ApiError, NotReadyError, RadprepError, RecordError
-from service.outcomes import Failure, Outcome
+from service.outcomes import TIMEOUT, Failure, Outcome
 from service.pipeline import Pipeline
 from service.records import InputRecord, NestingError, decode_json, field_label, validate
 from service.settings import Settings, load_settings, resolve_secret
@@ -96,8 +97,9 @@ def require_key(request: Request, bearer: Annotated[HTTPAuthorizationCredentials
 
 
 # -- request bodies ----------------------------------------------------------------------------------
-async def read_json(request: Request, limit: int) -> object:
-    """The decoded JSON body, refusing (before reading it all) a body over `limit` bytes."""
+async def read_json(request: Request, limit: int, timeout_s: float = 10.0) -> object:
+    """The decoded JSON body, refusing (before reading it all) a body over `limit` bytes or one that takes
+    longer than `timeout_s` to arrive."""
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise ApiError("unsupported_media_type", "send the body as application/json", status=415)
@@ -105,10 +107,17 @@ async def read_json(request: Request, limit: int) -> object:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError("too_large", f"request body over the limit of {limit} bytes", status=413)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError("too_large", f"request body over the limit of {limit} bytes", status=413)
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise ApiError("too_large", f"request body over the limit of {limit} bytes", status=413)
+    except TimeoutError:
+        raise ApiError("body_timeout", f"request body not received within {timeout_s:g} s", status=408) from None
+    except ClientDisconnect:  # a half-closed client: not a server error (499, as nginx counts it)
+        raise ApiError("client_disconnected", "the client closed the connection before sending the whole body",
+                       status=499) from None
     if not body.strip():
         raise ApiError("empty_body", "the request body is empty; send a JSON object", status=400)
     try:
@@ -127,8 +136,11 @@ def _record_error(exc: RecordError) -> ApiError:
 
 
 def _failure_error(failure: Failure, where: str) -> ApiError:
-    """A record the pipeline could not process (its error is PHI-free: the exception's type)."""
-    return ApiError(failure.code, failure.error, status=500, field=failure.field, record_id=failure.id, where=where)
+    """A record the pipeline could not process (its error is PHI-free: the exception's type, or the budget
+    it ran past: 504 `timeout`)."""
+    status = 504 if failure.code == TIMEOUT else 500
+    return ApiError(failure.code, failure.error, status=status, field=failure.field, record_id=failure.id,
+                    where=where)
 
 
 def _error_item(request: Request, exc: ApiError) -> dict[str, Any]:
@@ -168,7 +180,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             if state.runner is not None and pipeline is None:  # close only what this app started
                 await asyncio.to_thread(state.runner.close)
 
-    app = FastAPI(title="radprep", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="radprep", version=__version__, lifespan=lifespan, redirect_slashes=False,
                   docs_url=None, redoc_url=None,  # served from local files by add_docs
                   summary="De-identify raw chest X-ray reports and split them into indication, comparison, "
                   "findings and impression.")
@@ -218,7 +230,7 @@ def _add_routes(app: FastAPI) -> None:
               summary="De-identify and section one report")
     async def post_report(request: Request) -> JSONResponse:
         state = _state(request)
-        raw = await read_json(request, state.settings.api.max_body_bytes)
+        raw = await read_json(request, state.settings.api.max_body_bytes, state.settings.api.body_timeout_s)
         try:
             record = validate(raw, "body", state.settings.max_text_chars)
         except RecordError as exc:
@@ -236,7 +248,7 @@ def _add_routes(app: FastAPI) -> None:
               summary="De-identify and section up to RADPREP_API__MAX_BATCH reports")
     async def post_batch(request: Request) -> JSONResponse:
         state = _state(request)
-        raw = await read_json(request, state.settings.api.max_body_bytes)
+        raw = await read_json(request, state.settings.api.max_body_bytes, state.settings.api.body_timeout_s)
         items = _batch_records(raw, state.settings)
         records = [item for item in items if isinstance(item, InputRecord)]
         outputs = iter(await _run(state, records))

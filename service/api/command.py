@@ -17,7 +17,7 @@ log = logging.getLogger("radprep")
 _ENV = {"host": "RADPREP_API__HOST", "port": "RADPREP_API__PORT", "workers": "RADPREP_API__WORKERS",
         "route": "RADPREP_ROUTE", "backend": "RADPREP_BACKEND", "mode": "RADPREP_MODE", "model": "RADPREP_MODEL",
         "batch_size": "RADPREP_BATCH_SIZE", "log_level": "RADPREP_API__LOG_LEVEL",
-        "allow_weak_secret": "RADPREP_ALLOW_WEAK_SECRET"}
+        "allow_weak_secret": "RADPREP_ALLOW_WEAK_SECRET", "max_report_seconds": "RADPREP_MAX_REPORT_SECONDS"}
 
 
 def add_parser(commands: Any) -> None:
@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="radprep-metrics-"))
     logging.getLogger("radprep").setLevel(settings.api.log_level.upper())
     logging.getLogger("uvicorn.error").setLevel(settings.api.log_level.upper())
+    from service.api.protocol import GuardedH11Protocol
+
     uvicorn.run("service.api.app:app_from_env", factory=True, host=host, port=settings.api.port,
+                http=GuardedH11Protocol,
                 workers=settings.api.workers, log_config=None, access_log=False, server_header=False,
                 timeout_graceful_shutdown=int(settings.api.timeout_s) + 5)
     return EXIT_OK

@@ -32,9 +32,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(even kill -9) resumes: records already in OUTPUT are skipped, and every record ends up there once. "
         "Invalid records go to the errors file with their place, id and reason. "
         "One run per output: a second run on the same OUTPUT (locked in OUTPUT.lock) exits 2 at once. "
+        "A resume must have the same secret, options and input as the run it continues (checked against "
+        "OUTPUT.manifest.json; exit 2 if not). "
         "Exit status: 0 all records written, 1 some records invalid or more than RADPREP_MAX_FALLBACK_SHARE of "
         "the reports sent to the LLM fell back to the rules, 2 the run failed (e.g. a named LLM backend that "
-        "cannot answer).",
+        "cannot answer, or a resume that does not match its manifest).",
     )
     batch.add_argument("input", type=Path, metavar="INPUT", help="input file: .jsonl, .csv or .parquet")
     batch.add_argument("-o", "--output", type=Path, required=True, help="output file: .jsonl, .csv or .parquet")
@@ -94,7 +96,8 @@ def run_corpus(args: argparse.Namespace, staged: bool) -> int:
         raise ConfigError("INPUT, OUTPUT and the errors file must be three different files")
     check_output(args.output)
     items = read_records(args.input, settings.max_text_chars)  # fails early on a missing input
-    with output_lock(args.output):  # one writer per output, taken before the models load
+    # One writer per output and per errors file (two runs may name the same --errors), taken before the models load
+    with output_lock(args.output), output_lock(errors_path):
         return _run_locked(args, settings, secret, items, errors_path, staged)
 
 
@@ -102,6 +105,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
                 errors_path: Path, staged: bool) -> int:
     import sys
 
+    from service.batch.manifest import Manifest
     from service.batch.runner import LazyEngine, count_items, run_batches
     from service.batch.sink import ErrorSink, open_sink
 
@@ -117,9 +121,15 @@ def _run_locked(args: argparse.Namespace, settings: Settings, secret: bytes, ite
     if fresh or not started:
         engine.start()
     try:
+        manifest = None
+        if not staged:  # checked before the outputs are opened: a mismatch changes nothing
+            manifest = Manifest(args.output, settings, secret, args.server)
+            manifest.start(fresh, started)
+            items = manifest.verify(items)
         sink = open_sink(output, fresh=fresh)
         errors = ErrorSink(errors_file, fresh=fresh or not started)
-        summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total)
+        summary = run_batches(items, engine, sink, errors, settings.batch_size, progress, total,
+                              on_written=manifest.add if manifest is not None else None)
     except BaseException:
         if staged:
             log.warning("the run did not finish: %s is left as it was; what was done is in %s", args.output, output)

@@ -168,8 +168,10 @@ def count_items(path: Path) -> int | None:
 
 
 def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: ErrorSink, batch_size: int,
-                progress: bool, total: int | None = None) -> Summary:
-    """Process every input item not yet written; closes the sinks (complete only when all went well)."""
+                progress: bool, total: int | None = None,
+                on_written: Callable[[list[InputRecord]], None] | None = None) -> Summary:
+    """Process every input item not yet written; closes the sinks (complete only when all went well).
+    `on_written(records)` is called once each batch's reports and errors are durable."""
     summary = Summary(engine.name)
     resume = Resume(sink.written_ids(), errors.written(), sink.path.name)
     waiting: deque[_Batch] = deque()
@@ -190,6 +192,8 @@ def run_batches(items: Iterable[Item], engine: Engine, sink: Sink, errors: Error
             for outcomes in engine.run(feed()):
                 batch = waiting.popleft()
                 _write(batch, outcomes, sink, errors, summary)
+                if on_written is not None:
+                    on_written(batch.records)
                 bar.update(len(outcomes) + len(batch.bad))
         complete = True
     finally:

@@ -132,7 +132,8 @@ _PROTECTED = re.compile(
 # "Apt 20C", "Room 5F", "#12 ft" are addresses and numbers, not temperatures or lengths.
 _UNIT_NUMBER_BEFORE = re.compile(r"(?i)(?:\b(?:apt|ste|rm|bldg|unit|room|suite|floor|fl)\.?|#)[ \t]*$")
 _LABEL = re.compile(
-    r"(?m)(?:(?:^|(?<=[ \t]{2})|(?<=[,;|(]))[ \t]*"
+    # (The label right after two blanks, not after a blank skipped inside a run: linear in long runs of blanks.)
+    r"(?m)(?:(?:(?:^|(?<=[,;|(]))[ \t]*|(?<=[ \t]{2}))"
     r"(?P<label>[A-Za-z][A-Za-z\-/&.']*(?:[ \t][A-Za-z][A-Za-z\-/&.']*){0,3})"
     r"|(?<=\s)(?P<inline>[A-Z][A-Za-z\-/&.']*(?:[ \t][A-Z][A-Za-z\-/&.']*){0,2}))"
     r"[ \t]*:(?!\d)"

@@ -29,7 +29,9 @@ from service.deid.usage import eponym, is_cased, used_as_noun
 _LETTER = r"[^\W\d_]"
 _TOKEN = re.compile(rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?")
 
-_NAME_WORD = rf"{_LETTER}(?:(?:{_LETTER}|['’\-])*{_LETTER})?"
+# At most 42 characters: a bounded repeat keeps every regex built on it linear in a long token
+# ("Ab-Ab-Ab-...", a pasted blob), where an unbounded one would rescan the token from each of its word starts.
+_NAME_WORD = rf"{_LETTER}(?:(?:{_LETTER}|['’\-]){{0,40}}{_LETTER})?"
 _TITLE = r"(?i:dr|drs|dr's|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse)(?:\.[ \t]*|[ \t]+)"  # "Dr.King" too
 _VERB = (
     r"(?i:discussed|discussion|spoke|spoken|speak|talk|talked|communicated|conveyed|reviewed|called|paged|"
@@ -75,7 +77,9 @@ _TRIGGER = re.compile(
     re.MULTILINE,
 )
 _POSTNOMINAL = re.compile(
-    r",?[ \t]*(?<![A-Za-z])(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
+    # It starts at a comma or at the first blank of a run, never inside a run of blanks (linear time).
+    r"(?:,[ \t]*+|(?<![ \t])[ \t]*+)(?<![A-Za-z])"
+    r"(?:M\.D\.|MD|D\.O\.|DO|R\.N\.|RN|NP|PA-C|PhD|MBBS|FRCR|FACR|DABR|CRNA|RT\(R\)"
     r"|CRT|RRT|LPN|CNA|MSW|LICSW)(?![A-Za-z])"
 )
 # Cues after a name: "E. WELSH AWARE", "irene snell, rn", "URSLA MORETTI (DAUGHTER)". Each regex starts

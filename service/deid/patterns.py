@@ -38,7 +38,8 @@ _PHONE = re.compile(
 )
 _PHONE_LABEL = re.compile(
     r"(?i)(?:\b(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
-    r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*(?:#|:|no\.?|number)?[ \t]*(?:at[ \t]+)?"
+    # Possessive blanks: two optional runs of blanks in a row would otherwise split a long run every way.
+    r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*+(?:#|:|no\.?|number)?[ \t]*+(?:at[ \t]++)?"
     r"(?P<num>\(?\d[\d\-. ()]{2,14}\d)(?![\w])"
 )
 _SHORT_NUMBER_LABEL = re.compile(r"(?i)(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|\bx|#)\W*$")
@@ -55,7 +56,10 @@ _STATE = (
     r"(?:A[LKZRSA]|C[AOT]|D[EC]|F[LM]|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEHINOPST]|N[CDEHJMVY]|O[HKR]|P[ARW]|RI|S[CD]"
     r"|T[NX]|UT|V[AIT]|W[AIVY]|" + _STATE_NAMES.replace(" ", r"[ \t]+") + ")"
 )
-_CITY = r"(?P<city>[A-Z][\w'’\-]+(?:[ \t][A-Z][\w'’\-]+){0,2})"
+# The rest of a capitalised word, at most 40 characters: bounded, so that the word-run patterns below stay
+# linear in one long token ("Ab1-Ab1-...", a pasted blob) instead of rescanning it from each word start.
+_WORD_TAIL = r"[\w'’\-]{0,40}"
+_CITY = r"(?P<city>[A-Z][\w'’\-]{1,40}(?:[ \t][A-Z][\w'’\-]{1,40}){0,2})"
 _ZIP_AFTER_STATE = re.compile(rf"\b{_CITY},?[ \t]+(?P<state>{_STATE})\.?,?[ \t]+(?P<zip>\d{{5}}(?:-\d{{4}})?)\b")
 # USPS street suffixes. Those that are also clinical words ("2 Views", "bowel Loops", "chest Wall",
 # "bone Spur") count only in Title case after Title-case words that are not clinical words.
@@ -79,7 +83,7 @@ _STREET_SUFFIX = (
     r"|Shore|Shores|Skyway|Spring|Springs|Stravenue|Stream|Summit|Throughway|Turnpike|Tpke|Underpass|Valley"
     r"|Valleys|Viaduct|Village|Villages|Ville|Vista|Walk|Walks|Wells|Rue)"
 )
-_STREET_WORDS = r"(?P<words>(?:(?:[A-Z][\w'’\-]*|\d{1,3}(?:st|nd|rd|th))\.?[ \t]+){1,4})"
+_STREET_WORDS = rf"(?P<words>(?:(?:[A-Z]{_WORD_TAIL}|\d{{1,3}}(?:st|nd|rd|th))\.?[ \t]+){{1,4}})"
 _UNIT = r"(?:,?[ \t]+(?i:(?:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Rm|Room)(?![^\W\d_])|#)\.?[ \t]*#?[\w\-]+)?"
 _STREETS = (
     re.compile(rf"\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?{_STREET_WORDS}(?i:{_STREET_SUFFIX})\b\.?{_UNIT}"),
@@ -88,7 +92,7 @@ _STREETS = (
     ),
 )
 _STREET_BEFORE_CITY = re.compile(
-    rf"(?<![\w.])(?P<street>\d{{1,6}}[ \t]+(?:[A-Z][\w'’\-]*\.?[ \t]+){{0,4}}[A-Z][\w'’\-]*\.?{_UNIT}),[ \t]*$"
+    rf"(?<![\w.])(?P<street>\d{{1,6}}[ \t]+(?:[A-Z]{_WORD_TAIL}\.?[ \t]+){{0,4}}[A-Z]{_WORD_TAIL}\.?{_UNIT}),[ \t]*$"
 )
 _ADDRESS_LABEL = re.compile(
     r"(?im)\b(?:home[ \t]+address|address|addr|residence|lives[ \t]+at|resides[ \t]+at)\b[ \t]*[:#]?[ \t]*"
@@ -107,7 +111,7 @@ _ADDRESS_PARTS = (
 )
 _PO_BOX = re.compile(r"(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b")
 _INSTITUTION = re.compile(
-    r"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?i:of|and|&|the)[ \t]+)?){1,4}"
+    rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:[A-Z]{_WORD_TAIL}\.?[ \t]+(?:(?i:of|and|&|the)[ \t]+)?){{1,4}}"
     r"(?i:Hospital|Hospitals|Medical[ \t]+Center|Medical[ \t]+Centre|Med\.?[ \t]+(?:Ctr|Center)\.?|Hosp\."
     r"|Health[ \t]+Center|Health[ \t]+System|Healthcare"
     r"|Health[ \t]+Care|Clinic|Clinics|Infirmary|Imaging[ \t]+Center|Cancer[ \t]+Center|Nursing[ \t]+Home"
@@ -116,7 +120,7 @@ _INSTITUTION = re.compile(
     r"(?:[ \t]+(?:of|at)[ \t]+[A-Z][a-zA-Z]+(?:[ \t][A-Z][a-zA-Z]+)?)?"
 )
 _GROUP = re.compile(
-    r"\b(?P<words>(?:[A-Z][\w'’\-]*\.?[ \t]+(?:(?:of|&)[ \t]+)?){1,3})(?:(?:Medical|Imaging|Radiology|Radiologic"
+    rf"\b(?P<words>(?:[A-Z]{_WORD_TAIL}\.?[ \t]+(?:(?:of|&)[ \t]+)?){{1,3}})(?:(?:Medical|Imaging|Radiology|Radiologic"
     r"|Orthopa?edic|Family|Internal[ \t]+Medicine|Cardiology|Cardiovascular|Diagnostic|Surgical|Physicians?|Health"
     r"|Pediatric|Women's|Heart|Spine|Vascular|Neurology|Oncology|Pulmonary|Chest|Sports[ \t]+Medicine|Primary[ \t]+Care"
     r"|Urgent[ \t]+Care|Dental|Eye|Kidney|Dialysis)[ \t]+)?(?:Associates|Partners|Group|Practice|Diagnostics"

@@ -41,7 +41,7 @@ _MOVED = frozenset(
     back headed heading""".split()
 )  # ... to: "transferred to"
 _INSTITUTION_NEXT = re.compile(
-    r"[ \t]+(?i:rehab|rehabilitation|va|v\.a\.|hospital|medical|memorial|general|clinic|campus|nursing)\b"
+    r"[ \t]++(?i:rehab|rehabilitation|va|v\.a\.|hospital|medical|memorial|general|clinic|campus|nursing)\b"
 )
 _SENTENCE_END = frozenset(".!?:;|\n-*•>([\"")
 _RARE = 3.0  # zipf below this: rare enough in English to be a city by itself

@@ -22,7 +22,9 @@ _PERSON_WORDS = frozenset(
 )
 
 _EPONYM_HEAD = re.compile(
-    r"(?:'s|’s|s')?(?:[ \t]*-[ \t]*[^\W\d_]+)*(?:[ \t]+[a-z]+)?[ \t]+(?:[A-Z]-)?"
+    # Possessive blanks (each is followed by a non-blank) and at most four hyphenated parts ("Hill-Sachs"):
+    # linear in a long run of blanks or a long hyphenated token.
+    r"(?:'s|’s|s')?(?:[ \t]*+-[ \t]*+[^\W\d_]++){0,4}(?:[ \t]++[a-z]++)?[ \t]++(?:[A-Z]-)?"
     r"(?:\d{1,2}(?:[+/]\d{1,2})?\b(?![/.:]\d)|(?i:signs?|syndromes?|diseases?|lesions?|tests?|fractures?"
     r"|valves?|tears?|lines?|nodes?|nodules?|reflex(?:es)?|maneuvers?|manoeuvres?|catheters?|protocols?"
     r"|classifications?|scores?|scales?|criteria|procedures?|operations?|repairs?|incisions?|clamps?|forceps"

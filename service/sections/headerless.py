@@ -50,10 +50,13 @@ _IMPRESSION = re.compile(
     r"|resolv|unchanged|interval)"
 )
 # A short unit that is only a date or a de-identification placeholder ("XXXX", "[**Date**]", "___").
+# Each repetition is atomic and its runs possessive: nested repeats over the same blanks and digits
+# would otherwise try every way of splitting a long run of dates that fails at its end (exponential).
 _DATE_ONLY = re.compile(
-    r"(?i)^(?:(?:chest|radiograph|x-?ray|study|exam|pa|and|lateral|views?|of|from|dated|on|,|\s|\.)*"
-    r"(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|xxxx|\[\*\*[^*]*\*\*\]|_{2,}|<date>)[\s,./-]*)+$"
+    r"(?i)^(?>(?:chest|radiograph|x-?ray|study|exam|pa|and|lateral|views?|of|from|dated|on|,|\s|\.)*+"
+    r"(?:\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|xxxx|\[\*\*[^*]*\*\*\]|_{2,}|<date>)[\s,./-]*+)+$"
 )
+_SHORT_UNIT = 160  # longer units are no comparison of their own
 _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"(?i)^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
@@ -147,7 +150,7 @@ def _scores(text: str, units: list[Unit], i: int) -> dict[str, float]:
         "none_before": 1.5 if first and _TITLE.match(unit) else -3.0,
         "indication": (2.0 if _INDICATION.search(unit) else -1.0) + (0.5 if first else 0.0)
         - (1.5 if _FINDINGS.search(unit) and not _INDICATION.search(unit) else 0.0),
-        "comparison": 3.0 if (_COMPARISON.search(unit) or _DATE_ONLY.match(unit)) and len(unit) < 160 else -3.0,
+        "comparison": 3.0 if len(unit) < _SHORT_UNIT and (_COMPARISON.search(unit) or _DATE_ONLY.match(unit)) else -3.0,
         "findings": 0.5 + (1.0 if _FINDINGS.search(unit) else 0.0),
         "impression": (2.0 if _IMPRESSION.search(unit) else -0.5) + (1.0 if last else 0.0)
         + (0.5 if _LIST_ITEM.match(unit) else 0.0),

@@ -67,10 +67,16 @@ class SectionRouter:
         self.task = task or SectionTask()
         self.rules = rules or RulesSectioner()
 
-    def split_batch(self, texts: Sequence[str]) -> tuple[list[Sectioned], RouteStats]:
-        """One result per text, in order, and the counts of what this call did."""
+    def rules_batch(self, texts: Sequence[str]) -> list[SectionResult]:
+        """The rules sectioner's result (or the heuristic split) for each text."""
+        return [rules_or_heuristic(t, self.rules) for t in texts]
+
+    def split_batch(self, texts: Sequence[str], rules: Sequence[SectionResult] | None = None,
+                    ) -> tuple[list[Sectioned], RouteStats]:
+        """One result per text, in order, and the counts of what this call did. `rules`: the texts'
+        `rules_batch`, when the caller has it already."""
         stats = RouteStats()
-        rules = [rules_or_heuristic(t, self.rules) for t in texts]
+        rules = list(rules) if rules is not None else self.rules_batch(texts)
         stats.reports += len(texts)
         out = [Sectioned(r, "rules", _rules_warning(r)) for r in rules]
         wanted = [i for i, r in enumerate(rules) if self._wants_llm(r)]

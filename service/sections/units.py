@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from service.sections.headers import find_headers
 
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or bracket, except
-# after an abbreviation ("Dr. Smith") or a list number ("1. Mild edema").
+# after an abbreviation ("Dr. Smith") or a list number ("1. Mild edema"). The check searches the text
+# (lookbehinds see the characters before the window) in a short window ending at the break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9(\[])")
 _NO_BREAK_BEFORE = re.compile(
-    r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Drs|Prof|vs|approx|e\.g|i\.e|No|no|Fig|fig)\.|(?:^|\s)\d{1,2}\.|\b[A-Z]\.)$"
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Drs|Prof|vs|approx|e\.g|i\.e|No|no|Fig|fig)\.|(?<!\S)\d{1,2}\.|\b[A-Z]\.)$"
 )
+_NO_BREAK_WINDOW = 16  # longer than any match of _NO_BREAK_BEFORE
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +33,9 @@ def split_units(text: str, headers: bool = True) -> list[Unit]:
     `headers=False`: lines and sentences only (for text known to hold no header)."""
     units: list[Unit] = []
     for line in re.finditer(r"[^\r\n]+", text):
-        cuts = {line.start() + brk.end() for brk in _SENTENCE_END.finditer(line.group())
-                if not _NO_BREAK_BEFORE.search(line.group()[: brk.start()])}
+        # The abbreviation check reads a short window before the break, not the line up to it (linear time).
+        cuts = {brk.end() for brk in _SENTENCE_END.finditer(text, line.start(), line.end())
+                if not _NO_BREAK_BEFORE.search(text, max(line.start(), brk.start() - _NO_BREAK_WINDOW), brk.start())}
         if headers:
             cuts |= {line.start() + hit.start for hit in find_headers(line.group()) if hit.group in ("inline", "upper")}
         start = line.start()

@@ -203,3 +203,16 @@ def test_a_run_with_nothing_left_to_do_loads_no_model(tmp_path: Path, caplog, qu
     err = caplog.text
     assert "0 reports written" in err and "10 were there already" in err and "models loaded" not in err
     assert output.read_bytes() == first
+
+
+def test_a_shared_errors_file_is_locked_too(tmp_path: Path, monkeypatch, capsys) -> None:
+    from service.batch.lock import output_lock
+
+    monkeypatch.setenv("RADPREP_SECRET", SECRET.decode())
+    monkeypatch.setenv("RADPREP_ROUTE", "rules")
+    source = write_jsonl(tmp_path / "in.jsonl", make_records(4))
+    shared = tmp_path / "shared.errors.jsonl"
+    with output_lock(shared):  # another run, on another output, writing the same errors file
+        assert main(["batch", str(source), "-o", str(tmp_path / "b.jsonl"), "--errors", str(shared)]) == 2
+    assert "shared.errors.jsonl is being written by another radprep run" in capsys.readouterr().err
+    assert not (tmp_path / "b.jsonl").exists()

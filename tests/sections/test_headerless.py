@@ -71,3 +71,17 @@ def test_a_repair_keeps_sections_found_by_their_headers_and_their_order() -> Non
     assert "heuristic_repair" not in result.reasons and result.sections["impression"] == "Normal."
     headed = rules_or_heuristic("Reason: cough. The lungs are clear. The heart is normal. FINDINGS: Clear.")
     assert "heuristic_repair" not in headed.reasons and headed.sections["findings"] == "Clear."
+
+
+def test_a_long_run_of_dates_that_is_no_date_line_is_split_in_linear_time() -> None:
+    """A unit of 40 dates ending in a broken one made the date-only pattern try every way of splitting
+    the run (2**40 ways): it must come back at once. Run in a subprocess so that a regression fails the
+    test at its timeout instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    code = ("from service.sections.headerless import rules_or_heuristic; "
+            "r = rules_or_heuristic('Cough. ' + '1/2/1990 ' * 40 + '1/'); print(r.sections['findings'] is not None)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in ("True", "False")
