@@ -46,7 +46,8 @@ reason                         penalty  meaning
 ``field_inside:<name>``,
 ``findings_in_indication``,
 ``comparison_in_indication``,
-``long_comparison``
+``long_comparison``,
+``date_after_indication``
 ``long_indication``            0.2      an indication much longer than the rest
 ``text_after_field``           0.2      prose after a field line, before a header
 ``lenient_header``             0.05     a header the checks found was used (below)
@@ -91,6 +92,7 @@ PENALTIES: Final[dict[str, float]] = {
     "comparison_in_indication": 0.3,
     "long_comparison": 0.3,
     "long_indication": 0.2,
+    "date_after_indication": 0.3,
     "text_after_field": 0.2,
     "lenient_header": 0.05,
 }
