@@ -94,6 +94,7 @@ _DISTINCT: Final = frozenset(
 )
 """Section aliases distinctive enough to count as a header wherever they stand before a colon."""
 
+_SECTION_KIND_SET: Final = frozenset(SECTION_KINDS)
 LONG_COMPARISON_WORDS: Final = 40
 LONG_INDICATION_WORDS: Final = 25
 
@@ -117,11 +118,11 @@ def validate_spans(text: str, spans: dict[str, Span | None], hits: Sequence[Hit]
             return "overlap"
     if not present:
         return None
-    for hit in find_headers(text) if hits is None else hits:
-        if hit.group not in SECTION_HEADER_GROUPS:
-            continue
+    for group, _, at, _, kinds in find_headers(text) if hits is None else hits:
+        if group not in SECTION_HEADER_GROUPS or not _SECTION_KIND_SET.intersection(kinds):
+            continue  # a field, a signature, an OTHER section: no section's header
         for (start, end), name in present:
-            if start <= hit.start < end and any(k in SECTION_KINDS and k != name for k in hit.kinds):
+            if start <= at < end and any(k in SECTION_KINDS and k != name for k in kinds):
                 return "contains_other_header"
     return None
 
