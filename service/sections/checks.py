@@ -20,7 +20,7 @@ reason                         what was found
                                a date
 ``date_after_indication``      while comparison and findings are both missing (nothing labels the
                                text between indication and impression), the indication ends in
-                               dates, times or placeholders ("... chest pain XXXX", "... yesterday");
+                               dates, times or placeholders ("... cough [**Date**]", "... drain out yesterday");
                                only the confidence drops (`headerless.repair` does not relabel it)
 ``long_comparison``            a comparison of findings sentences, or of more than 40 words; while
                                findings are missing, a later sentence with no comparison cue and
@@ -69,8 +69,8 @@ _DATE_TAIL: Final = re.compile(
     rf"(?i)(?:^|[\s.,;:])((?:(?:at|on|of|from|dated|since|earlier|today|yesterday|this|morning|afternoon|evening"
     rf"|tonight|hours?|hrs?|days?|weeks?|months?|ago|{_PLACEHOLDER}|\d{{1,4}}(?:[/:.-]\d{{1,4}})*)[\s,./-]*){{1,6}})$"
 )
-"""The end of a value that is only dates, times and de-identified words ("... chest pain XXXX",
-"... placement. XXXX.", "... earlier today at XXXX")."""
+"""The end of a value that is only dates, times and de-identified words ("... cough [**Date**]",
+"... for surgery. [**Date**].", "... drain out this morning at [**Time**]")."""
 _DATED: Final = re.compile(rf"(?i){_PLACEHOLDER}|\d|\b(?:none|yesterday|today|earlier|dated|available)\b")
 """A sentence of a comparison: a date, a placeholder, "none" / "not available"."""
 _WORDS: Final = re.compile(r"[A-Za-z]{2,}")
@@ -171,7 +171,7 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
 def _long_comparison(comparison: str, findings_missing: bool) -> bool:
     """Over 40 words, a findings sentence, or (while the findings are missing, so that they may
     follow unlabelled) a later sentence with neither a comparison cue nor a date, or four words
-    after its last date ("Chest x-ray XXXX AP and lateral view of the chest")."""
+    after its last date ("Radiograph [**Date**] two views of the upright patient")."""
     if len(comparison.split()) > LONG_COMPARISON_WORDS:
         return True
     units = _units(comparison)
@@ -256,11 +256,11 @@ _TAIL_CHARS: Final = 48
 
 def _date_tail(value: str) -> bool:
     """The value ends in dates, times or placeholders after its words: where nothing separates the
-    indication from the impression, that is where an unlabelled comparison ("XXXX", "yesterday") sits."""
+    indication from the impression, that is where an unlabelled comparison ("[**Date**]", "yesterday") sits."""
     match = _DATE_TAIL.search(value[-_TAIL_CHARS:])
     if match is None or _DATE_WORD.search(match.group(1)) is None:
         return False
-    return match.start(1) > 0 or len(match.group(1).split()) >= 2  # "HX: XXXX XXXX": one may be a date
+    return match.start(1) > 0 or len(match.group(1).split()) >= 2  # "Hx: [**Name**] [**Date**]": one may be a date
 
 
 def _reads_as(cue: re.Pattern[str], unit: str) -> bool:
