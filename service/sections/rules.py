@@ -57,6 +57,9 @@ So >= 0.9 means: findings or impression header found, no duplicates, nothing but
 exam title line before the first header, and every check passed. Reasons never contain
 report text.
 
+The validator runs where it can fail: a section made of one segment (header to next header) is
+verbatim and holds no other section's header by construction; joined repeats may.
+
 Field lines (``fields``) end the section before them; their value, to the end of the
 line, belongs to no section. When a check finds another section's header that the
 grammar left out ("Comparison: None DESCRIPTION: ..."), the report is split again with
