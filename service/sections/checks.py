@@ -11,13 +11,20 @@ reason                         what was found
 ``header_inside:<name>``       another section's header, in any case and position, followed by ":"
 ``field_inside:<name>``        an administrative ``Label:`` (``fields``) in any case and position
 ``findings_in_indication``     two indication sentences that read as findings (anatomy, no
-                               history cue), one after the first while findings are missing, or
-                               three different anatomy words
+                               history cue), one after the first while findings are missing,
+                               three different anatomy words, or a findings statement ("the
+                               lungs are clear", "heart size is normal"), full stop or not
 ``comparison_in_indication``   while the comparison is missing, an indication sentence says
                                "comparison" / "compared" / "no prior" / "dated", one after the
                                first reads as a comparison, or the indication ends in "None" or
                                a date
-``long_comparison``            a comparison of findings sentences, or of more than 40 words
+``date_after_indication``      while comparison and findings are both missing (nothing labels the
+                               text between indication and impression), the indication ends in
+                               dates, times or placeholders ("... cough [**Date**]", "... drain out yesterday");
+                               only the confidence drops (`headerless.repair` does not relabel it)
+``long_comparison``            a comparison of findings sentences, or of more than 40 words; while
+                               findings are missing, a later sentence with no comparison cue and
+                               no date, or four words after its last date
 ``long_indication``            an indication over 25 words and twice as long as findings and
                                impression together
 =============================  =====================================================================
@@ -58,6 +65,23 @@ _COMPARISON_TAIL: Final = re.compile(
 swallowed an unlabelled comparison."""
 _NONE_INSIDE: Final = re.compile(r"\b(?:None|NONE)\b\.?[ \t]+[A-Z]")
 """An unlabelled "None" comparison between the indication and what follows."""
+_DATE_TAIL: Final = re.compile(
+    rf"(?i)(?:^|[\s.,;:])((?:(?:at|on|of|from|dated|since|earlier|today|yesterday|this|morning|afternoon|evening"
+    rf"|tonight|hours?|hrs?|days?|weeks?|months?|ago|{_PLACEHOLDER}|\d{{1,4}}(?:[/:.-]\d{{1,4}})*)[\s,./-]*){{1,6}})$"
+)
+"""The end of a value that is only dates, times and de-identified words ("... cough [**Date**]",
+"... for surgery. [**Date**].", "... drain out this morning at [**Time**]")."""
+_DATED: Final = re.compile(rf"(?i){_PLACEHOLDER}|\d|\b(?:none|yesterday|today|earlier|dated|available)\b")
+"""A sentence of a comparison: a date, a placeholder, "none" / "not available"."""
+_WORDS: Final = re.compile(r"[A-Za-z]{2,}")
+_MIN_WORDS_AFTER_DATE: Final = 4
+_DATE_WORD: Final = re.compile(rf"(?i){_PLACEHOLDER}|\d[/:.-]\d|\b(?:yesterday|today|earlier)\b")
+_FINDINGS_STATEMENT: Final = re.compile(
+    r"(?i)\b(?:lungs?|heart(?: size)?|cardiomediastinal silhouette|mediastin\w*|pleural spaces?|osseous structures"
+    r"|bony structures|pulmonary vasculature)\s+(?:is|are|appears?|remains?)\s+(?:\w+\s+){0,2}?"
+    r"(?:normal|clear|unremarkable|within normal limits|stable|intact|expanded)\b"
+)
+"""A findings statement ("the lungs are clear", "heart size is normal"): never a history."""
 _MIN_FINDINGS_CUES: Final = 3
 _STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available|dated)\b")
 _PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
@@ -70,6 +94,7 @@ _DISTINCT: Final = frozenset(
 )
 """Section aliases distinctive enough to count as a header wherever they stand before a colon."""
 
+_SECTION_KIND_SET: Final = frozenset(SECTION_KINDS)
 LONG_COMPARISON_WORDS: Final = 40
 LONG_INDICATION_WORDS: Final = 25
 
@@ -93,11 +118,11 @@ def validate_spans(text: str, spans: dict[str, Span | None], hits: Sequence[Hit]
             return "overlap"
     if not present:
         return None
-    for hit in find_headers(text) if hits is None else hits:
-        if hit.group not in SECTION_HEADER_GROUPS:
-            continue
+    for group, _, at, _, kinds in find_headers(text) if hits is None else hits:
+        if group not in SECTION_HEADER_GROUPS or not _SECTION_KIND_SET.intersection(kinds):
+            continue  # a field, a signature, an OTHER section: no section's header
         for (start, end), name in present:
-            if start <= hit.start < end and any(k in SECTION_KINDS and k != name for k in hit.kinds):
+            if start <= at < end and any(k in SECTION_KINDS and k != name for k in kinds):
                 return "contains_other_header"
     return None
 
@@ -128,20 +153,36 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
         units = _units(indication) if cues or _COMPARISON_CUE.search(indication) else [indication]
         findings_like = [i for i, unit in enumerate(units) if cues and _reads_as(_FINDINGS_CUE, unit)]
         if (len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like))
-                or len(cues) >= _MIN_FINDINGS_CUES):
+                or len(cues) >= _MIN_FINDINGS_CUES or (cues and _FINDINGS_STATEMENT.search(indication))):
             reasons.append("findings_in_indication")
         if not sections["comparison"] and _comparison_like(indication, units):
             reasons.append("comparison_in_indication")
+        elif not sections["comparison"] and not sections["findings"] and _date_tail(indication):
+            reasons.append("date_after_indication")
         words = len(indication.split())
         others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
         if words > LONG_INDICATION_WORDS and words > 2 * others:
             reasons.append("long_indication")
-    if comparison and (
-        len(comparison.split()) > LONG_COMPARISON_WORDS
-        or any(_FINDINGS_CUE.search(u) and not _COMPARISON_CUE.search(u) for u in _units(comparison))
-    ):
+    if comparison and _long_comparison(comparison, findings_missing=not sections["findings"]):
         reasons.append("long_comparison")
     return reasons
+
+
+def _long_comparison(comparison: str, findings_missing: bool) -> bool:
+    """Over 40 words, a findings sentence, or (while the findings are missing, so that they may
+    follow unlabelled) a later sentence with neither a comparison cue nor a date, or four words
+    after its last date ("Radiograph [**Date**] two views of the upright patient")."""
+    if len(comparison.split()) > LONG_COMPARISON_WORDS:
+        return True
+    units = _units(comparison)
+    if any(_FINDINGS_CUE.search(u) and not _COMPARISON_CUE.search(u) for u in units):
+        return True
+    if not findings_missing:
+        return False
+    if any(not _COMPARISON_CUE.search(u) and not _DATED.search(u) for u in units[1:]):
+        return True
+    dates = list(_DATED.finditer(comparison))
+    return bool(dates) and len(_WORDS.findall(comparison, dates[-1].end())) >= _MIN_WORDS_AFTER_DATE
 
 
 def doubtful_sections(text: str, result: SectionResult, inline: Collection[str] = ()) -> set[str]:
@@ -211,6 +252,15 @@ def _comparison_like(indication: str, units: list[str]) -> bool:
 
 
 _TAIL_CHARS: Final = 48
+
+
+def _date_tail(value: str) -> bool:
+    """The value ends in dates, times or placeholders after its words: where nothing separates the
+    indication from the impression, that is where an unlabelled comparison ("[**Date**]", "yesterday") sits."""
+    match = _DATE_TAIL.search(value[-_TAIL_CHARS:])
+    if match is None or _DATE_WORD.search(match.group(1)) is None:
+        return False
+    return match.start(1) > 0 or len(match.group(1).split()) >= 2  # "Hx: [**Name**] [**Date**]": one may be a date
 
 
 def _reads_as(cue: re.Pattern[str], unit: str) -> bool:

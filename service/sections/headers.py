@@ -36,6 +36,7 @@ BAR:") is reported as ``label``; ``rules`` ignores the anatomical ones listed in
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
 from typing import Final, NamedTuple
@@ -74,6 +75,8 @@ _REVERSED_RUN_RE: Final = re.compile(rf"{_REVERSED_TOKEN}(?:[ \t]+{_REVERSED_TOK
 """A label run (up to six words, each starting with a letter or "#") read backwards from its marker."""
 _MAX_RUN_CHARS: Final = 90
 _BARE_RE: Final = re.compile(r"[ \t]*([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*\r?")
+_TOKEN_PUNCT: Final = "'#&/()-_"
+"""With letters and digits (``\\w``), the characters of a label word."""
 _MAX_BARE_CHARS: Final = 48
 _SIG_PHRASES_LOWER: Final = (*SIGNATURE_PHRASES, "/es/")
 _SIG_STEMS: Final = ("sign", "dictated", "transcribed", "reviewed", "verified", "approved", "read by",
@@ -83,24 +86,39 @@ _SIG_BY_STEM: Final = {stem: tuple(p for p in _SIG_PHRASES_LOWER if stem in p) f
 _WORD_RE: Final = re.compile(r"\S+")
 _JOIN_RE: Final = re.compile(r"[ \t]*[/&][ \t]*|[ \t]+and[ \t]+", re.IGNORECASE)
 _PLURAL_RE: Final = re.compile(r"\(s\)$", re.IGNORECASE)
+_START: Final = operator.attrgetter("start")
+_END: Final = operator.attrgetter("end")
 _LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", "A"})
 
 
 def find_headers(text: str) -> list[Hit]:
     """Every header, field label, signature and unknown capitalised label, in text order."""
     hits: list[Hit] = []
-    for mark_start, mark_end in _markers(text):
-        end = mark_start
-        while end > 0 and text[end - 1] in " \t":
-            end -= 1
-        run = _REVERSED_RUN_RE.match(text[max(0, end - _MAX_RUN_CHARS) : end][::-1])
-        if run is not None:
-            hit = _classify_run(text, end - run.end(), end, mark_end, text[end:mark_end])
-            if hit is not None:
-                hits.append(hit)
+    markers = _markers(text)
+    if markers:
+        size = len(text)
+        backwards = text[::-1]  # label runs are read backwards from their marker, in one reversed copy
+        match_run = _REVERSED_RUN_RE.match
+        for mark_start, mark_end in markers:
+            end = mark_start
+            while end > 0 and text[end - 1] in " \t":
+                end -= 1
+            if end == 0 or not (text[end - 1].isalnum() or text[end - 1] in _TOKEN_PUNCT):
+                continue  # "... ):", "-- -": no word ends at the marker
+            at = size - end
+            run = match_run(backwards, at, at + _MAX_RUN_CHARS)
+            if run is None:
+                continue
+            start = end - (run.end() - at)
+            context = _context(text, start)
+            prev_lower = context == "word" and _is_lowerish(_prev_token(text, start))
+            found = _classify_label(text[start:end], context, prev_lower, text[mark_start] == ":")
+            if found is not None:
+                offset, group, kinds = found
+                hits.append(Hit(group, text[start + offset : end], start + offset, mark_end, kinds))
     offset = 0
     for line in text.split("\n"):
-        if (len(line) <= _MAX_BARE_CHARS and "." not in line and (match := _BARE_RE.fullmatch(line))
+        if (len(line) <= _MAX_BARE_CHARS and "." not in line and ":" not in line and (match := _BARE_RE.fullmatch(line))
                 and (kinds := name_kinds(match[1]))):
             hits.append(Hit("line", match[1], offset + match.start(1), offset + match.end(1), kinds))
         offset += len(line) + 1
@@ -119,7 +137,8 @@ def find_headers(text: str) -> list[Hit]:
             at = lower.find(phrase, after)
     if len(hits) < 2:
         return hits
-    hits.sort(key=lambda hit: (hit.start, -hit.end))
+    hits.sort(key=_END, reverse=True)
+    hits.sort(key=_START)  # by start, the longer of two hits at one offset first (the sort is stable)
     kept = [hits[0]]
     for hit in hits[1:]:
         if hit.start >= kept[-1].end:
@@ -146,17 +165,6 @@ def _markers(text: str) -> list[tuple[int, int]]:
                 found.append((at + 1, end))
             at = text.find(" " + dash, end)
     return found
-
-
-def _classify_run(text: str, start: int, end: int, header_end: int, mark: str) -> Hit | None:
-    """The hit for the longest known tail of the label run text[start:end], if any."""
-    context = _context(text, start)
-    prev_lower = context == "word" and _is_lowerish(_prev_token(text, start))
-    found = _classify_label(text[start:end], context, prev_lower, ":" in mark)
-    if found is None:
-        return None
-    offset, group, kinds = found
-    return Hit(group, text[start + offset : end], start + offset, header_end, kinds)
 
 
 @lru_cache(maxsize=16384)

@@ -46,7 +46,8 @@ reason                         penalty  meaning
 ``field_inside:<name>``,
 ``findings_in_indication``,
 ``comparison_in_indication``,
-``long_comparison``
+``long_comparison``,
+``date_after_indication``
 ``long_indication``            0.2      an indication much longer than the rest
 ``text_after_field``           0.2      prose after a field line, before a header
 ``lenient_header``             0.05     a header the checks found was used (below)
@@ -55,6 +56,9 @@ reason                         penalty  meaning
 So >= 0.9 means: findings or impression header found, no duplicates, nothing but an
 exam title line before the first header, and every check passed. Reasons never contain
 report text.
+
+The validator runs where it can fail: a section made of one segment (header to next header) is
+verbatim and holds no other section's header by construction; joined repeats may.
 
 Field lines (``fields``) end the section before them; their value, to the end of the
 line, belongs to no section. When a check finds another section's header that the
@@ -65,8 +69,8 @@ it, and the second split is kept when it fails fewer checks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from functools import lru_cache
+from typing import Final, NamedTuple
 
 from service.sections.aliases import ADDENDUM, CONTINUATION, OTHER, SIGNATURE, SUBHEADINGS
 from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
@@ -91,6 +95,7 @@ PENALTIES: Final[dict[str, float]] = {
     "comparison_in_indication": 0.3,
     "long_comparison": 0.3,
     "long_indication": 0.2,
+    "date_after_indication": 0.3,
     "text_after_field": 0.2,
     "lenient_header": 0.05,
 }
@@ -104,8 +109,7 @@ _MAX_TITLE_CHARS: Final = 160
 _MAX_TITLE_SENTENCES: Final = 2
 _SENTENCE_RE: Final = re.compile(r"[A-Za-z]{2}[.!?](?=\s+[A-Z])")
 
-@dataclass(frozen=True)
-class _Segment:
+class _Segment(NamedTuple):
     """Text between one header's end and the next header's start."""
 
     kind: str
@@ -137,7 +141,6 @@ class RulesSectioner:
 def _split(text: str, hits: list[Hit]) -> SectionResult:
     """The split of one report at the given header hits, checked (see the module docstring)."""
     segments, first_header, reasons = _scan(text, hits)
-    segments = _attach_continuations(segments, reasons)
     by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
     for index, segment in enumerate(segments):
         if segment.kind in by_name:
@@ -156,10 +159,13 @@ def _split(text: str, hits: list[Hit]) -> SectionResult:
     if not _is_title(preamble) or has_header_label(preamble) or reads_as_findings(preamble):
         reasons.append("preamble_text")
 
-    if any(s.kind == ORPHAN and _is_prose(text[s.start : s.end]) for s in segments):
+    if any(kind == ORPHAN and end - start >= _MIN_PROSE_CHARS and _is_prose(text[start:end])
+           for kind, start, end, _ in segments):
         reasons.append("text_after_field")
     result = SectionResult.from_spans(text, spans, 1.0)
-    if (problem := validate(text, result, hits)) is not None:
+    # Sections of one segment each are verbatim and hold no other header by construction (every
+    # section header ends a segment): the validator can only fail where repeats were joined.
+    if any(len(indices) > 1 for indices in by_name.values()) and (problem := validate(text, result, hits)):
         reasons.append(problem)
     reasons.extend(plausibility(text, result, {s.kind for s in segments if s.inline}))
     penalty = sum(PENALTIES[reason.split(":")[0]] for reason in reasons)
@@ -167,28 +173,42 @@ def _split(text: str, hits: list[Hit]) -> SectionResult:
 
 
 def _scan(text: str, hits: list[Hit]) -> tuple[list[_Segment], int, list[str]]:
-    """Segments in text order, the offset of the first header, and reasons so far."""
+    """Segments in text order (recommendations right after the impression folded into it), the offset
+    of the first header, and reasons so far."""
     bounds: list[tuple[int, int, str, bool]] = []
     reasons: list[str] = []
-    for hit in hits:
-        if hit.group == "label":
+    for group, name, start, end, kinds in hits:
+        if group == "label":
             in_section = bool(bounds) and bounds[-1][2] in SECTION_NAMES
-            label = " ".join(hit.name.split())
-            if in_section and label not in SUBHEADINGS and "unknown_header" not in reasons:
+            if in_section and " ".join(name.split()) not in SUBHEADINGS and "unknown_header" not in reasons:
                 reasons.append("unknown_header")
             continue
-        kind = SIGNATURE if hit.group in ("sig", "isig") else _resolve(hit.kinds, reasons)
-        bounds.append((hit.start, hit.end, kind, hit.group != "line"))
+        if group in ("sig", "isig"):
+            kind = SIGNATURE
+        else:
+            kind, combined = _resolve(kinds)
+            if combined and "combined_header" not in reasons:
+                reasons.append("combined_header")
+        bounds.append((start, end, kind, group != "line"))
     segments: list[_Segment] = []
+    size = len(text)
     for i, (_, content_start, kind, inline) in enumerate(bounds):
-        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else size
         if kind == FIELD:
             value_end = _field_end(text, content_start)
             if value_end < end:
                 segments.append(_Segment(FIELD, content_start, value_end))
                 content_start, kind = value_end, ORPHAN
+        elif kind == CONTINUATION:  # recommendations right after the impression extend it
+            if segments and segments[-1].kind == "impression":
+                segments[-1] = segments[-1]._replace(end=end)
+                continue
+            if "detached_recommendation" not in reasons:
+                reasons.append("detached_recommendation")
+        elif kind == ADDENDUM and "addendum" not in reasons:
+            reasons.append("addendum")
         segments.append(_Segment(kind, content_start, end, inline))
-    return segments, bounds[0][0] if bounds else len(text), reasons
+    return segments, bounds[0][0] if bounds else size, reasons
 
 
 def _field_end(text: str, start: int) -> int:
@@ -200,37 +220,23 @@ def _field_end(text: str, start: int) -> int:
 
 
 def _line_end(text: str, start: int) -> int:
-    ends = [i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0]
-    return min(ends) if ends else len(text)
+    match = _LINE_BREAK_RE.search(text, start)
+    return len(text) if match is None else match.start()
 
 
-def _resolve(kinds: tuple[str, ...], reasons: list[str]) -> str:
-    """The kind of a header that may join several names."""
+_LINE_BREAK_RE: Final = re.compile(r"[\r\n]")
+
+
+@lru_cache(maxsize=1024)
+def _resolve(kinds: tuple[str, ...]) -> tuple[str, bool]:
+    """The kind of a header that may join several names, and whether it names two sections."""
     sections = [kind for kind in kinds if kind in SECTION_NAMES]
     if sections:
-        if len(set(sections)) > 1 and "combined_header" not in reasons:
-            reasons.append("combined_header")
-        return sections[0]
+        return sections[0], len(set(sections)) > 1
     for kind in (CONTINUATION, ADDENDUM, SIGNATURE, FIELD):
         if kind in kinds:
-            return kind
-    return SIGNATURE if STAFF in kinds else OTHER
-
-
-def _attach_continuations(segments: list[_Segment], reasons: list[str]) -> list[_Segment]:
-    """Fold recommendations into a directly preceding impression; drop addenda."""
-    result: list[_Segment] = []
-    for segment in segments:
-        if segment.kind == CONTINUATION:
-            if result and result[-1].kind == "impression":
-                result[-1] = _Segment("impression", result[-1].start, segment.end, result[-1].inline)
-                continue
-            if "detached_recommendation" not in reasons:
-                reasons.append("detached_recommendation")
-        elif segment.kind == ADDENDUM and "addendum" not in reasons:
-            reasons.append("addendum")
-        result.append(segment)
-    return result
+            return kind, False
+    return SIGNATURE if STAFF in kinds else OTHER, False
 
 
 def _section_span(text: str, segments: list[_Segment], indices: list[int]) -> Span | None:
@@ -265,6 +271,7 @@ def _is_prose(chunk: str) -> bool:
 
 _WORDS_RE: Final = re.compile(r"[A-Za-z]{2,}")
 _MIN_PROSE_WORDS: Final = 4
+_MIN_PROSE_CHARS: Final = 3 * _MIN_PROSE_WORDS - 1  # four words of two letters, three blanks between
 
 
 def _is_title(preamble: str) -> bool:

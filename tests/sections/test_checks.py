@@ -66,6 +66,44 @@ def test_a_comparison_left_in_the_indication_is_flagged(indication: str) -> None
     assert "comparison_in_indication" in result.reasons and result.confidence < 0.9
 
 
+@pytest.mark.parametrize("indication", [
+    "Chest pain [**Date**]",
+    "Cough for a week. [**Date**].",
+    "Drain taken out yesterday",
+    "New line, placed this morning at [**Time**]",
+    "[**Name**] [**Date**]",
+])
+def test_dates_ending_an_indication_right_before_the_impression_are_flagged(indication: str) -> None:
+    result = SPLIT(f"Reason: {indication} Imp: No acute disease.")
+    assert "date_after_indication" in result.reasons and result.confidence < 0.9
+    assert result.sections["indication"] == indication  # only the confidence changes
+
+
+@pytest.mark.parametrize("text", [
+    "Reason: Chest pain [**Date**] Findings: Lungs clear. Imp: No acute disease.",  # findings labelled
+    "Reason: Chest pain [**Date**] Comp: None. Imp: No acute disease.",  # comparison labelled
+    "Reason: Cough for 2 days Imp: No acute disease.",  # a duration, no date
+    "Reason: Chest pain [**Date**]\nImpression: No acute disease.",  # on a line of its own
+])
+def test_dates_in_an_indication_are_left_alone_where_nothing_can_hide(text: str) -> None:
+    result = SPLIT(text)
+    assert "date_after_indication" not in result.reasons and result.confidence >= 0.9
+
+
+def test_a_findings_statement_in_an_indication_is_flagged_even_without_a_full_stop() -> None:
+    result = SPLIT("Reason: knee surgery next week The heart is normal in size. Imp: No acute disease.")
+    assert "findings_in_indication" in result.reasons and result.confidence < 0.9
+    assert SPLIT("Reason: knee surgery next week. Imp: The heart is normal in size.").confidence >= 0.9
+
+
+def test_a_comparison_going_on_after_its_date_while_findings_are_missing_is_flagged() -> None:
+    text = "Hx: cough. Comp: Radiograph [**Date**] two views of the upright patient. Imp: Normal."
+    result = SPLIT(text)
+    assert "long_comparison" in result.reasons and result.confidence < 0.9
+    labelled = "Hx: cough. Comp: Radiograph [**Date**]. Findings: Lungs clear. Imp: Normal."
+    assert SPLIT(labelled).confidence >= 0.9
+
+
 def test_a_comparison_of_findings_sentences_is_flagged() -> None:
     result = SPLIT("Comp: None. The lungs are clear. No effusion. IMPRESSION: Normal.")
     assert "long_comparison" in result.reasons and result.confidence < 0.9
