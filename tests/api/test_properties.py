@@ -27,7 +27,8 @@ def test_no_5xx_and_every_valid_record_is_answered(pipeline: Pipeline, rows, bod
         raw = {"id": f"g{n}", **record} if good else hostile
         records.append(raw)
         try:
-            valid.append(validate(raw, "", 100_000).id)
+            # the record as the server reads it: JSON joins a surrogate pair ("\ud87f\udcce") into one character
+            valid.append(validate(json.loads(json.dumps(raw)), "", 100_000).id)
         except RecordError:
             valid.append(None)
     headers = {"content-type": "application/json"}

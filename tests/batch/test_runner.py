@@ -177,7 +177,8 @@ def test_arbitrary_json_is_refused_per_record_and_every_valid_record_is_written(
         raw = {"id": f"g{n}", **record} if good else hostile
         lines.append(json.dumps(raw))  # ASCII-escaped: lone surrogates as \ud800, NaN as the bare literal
         try:
-            expected.append(validate(raw, "", 100_000).id)
+            # the record as the reader sees it: JSON joins a surrogate pair ("\ud87f\udcce") into one character
+            expected.append(validate(json.loads(json.dumps(raw)), "", 100_000).id)
         except RecordError:
             pass
     with tempfile.TemporaryDirectory() as folder:
