@@ -1,18 +1,20 @@
 """Fine-tune SmolLM2-135M-Instruct into radprep's section model: LoRA, fp32, loss on the answer only.
 
     python models/train_sections.py [--data models/out/sections] [--out models/radprep-sections-135m]
-                                    [--steps 300] [--batch 4] [--lr 1e-3] [--rank 16] [--seed 0]
+                                    [--mode spans] [--prompt-version v2] [--steps 300] [--batch 4]
+                                    [--lr 1e-3] [--rank 16] [--layers 0] [--seed 0] [--time-limit S]
 
 Examples come from `models/section_data.py` (train.jsonl / dev.jsonl in --data; generated there when
-missing). Each one is the `labels` prompt exactly as the section task renders it at inference
-(`SectionTask(mode="labels")`, the tokenizer's chat template with the generation prompt) followed by
-the answer the engine would write (`{"labels":"O I F M"}` and the end-of-turn token); only the answer
-tokens carry loss. LoRA adapters on every attention and MLP projection; the base weights stay frozen.
-Seeded (data order, initialisation, dropout): the same command on the same machine gives the same
-adapter. It prints progress and the held-out dev loss and per-letter accuracy (teacher-forced), saves
-the adapter (safetensors) to --out at the end and every --save-every steps, and stops early, saving,
-when --time-limit seconds have passed. Needs the `train` extra (peft) and the base model folder
-(`python models/build_model.py smollm2-135m`).
+missing). Each one is the prompt exactly as the section task renders it at inference
+(`SectionTask(mode, prompt_version)`, the tokenizer's chat template with the generation prompt) followed
+by the answer the engine would write (compact JSON: `{"indication":[1,1],...}` in the `spans` mode,
+`{"labels":"O I F M"}` in the `labels` mode) and the end-of-turn token; only the answer tokens carry
+loss. LoRA adapters on every attention and MLP projection (of the top --layers decoder layers: no
+backward pass below them); the base weights stay frozen. Seeded (data order, initialisation, dropout):
+the same command on the same machine gives the same adapter. It prints progress and the held-out dev
+loss and answer-token accuracy (teacher-forced), saves the adapter (safetensors) to --out at the end and
+every --save-every steps, and stops early, saving, when --time-limit seconds have passed. Needs the
+`train` extra (peft) and the base model folder (`python models/build_model.py smollm2-135m`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from service.backends.profiles import load_profile  # noqa: E402
-from service.sections.task import SectionTask, labels_answer  # noqa: E402
+from service.sections.task import SectionTask, labels_answer, spans_answer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "out" / "sections"
@@ -56,7 +58,8 @@ def encode(tokenizer: Any, task: SectionTask, row: dict[str, str]) -> tuple[list
     prompt = tokenizer.apply_chat_template(task.request(row["text"]).messages, tokenize=False,
                                            add_generation_prompt=True)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    answer_ids = tokenizer(labels_answer(row["labels"]) + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+    answer = labels_answer(row["labels"]) if task.mode == "labels" else spans_answer(row["labels"])
+    answer_ids = tokenizer(answer + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
     return prompt_ids + answer_ids, len(prompt_ids)
 
 
@@ -131,7 +134,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                         layers_to_transform=top, task_type="CAUSAL_LM")
     model = get_peft_model(model, config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    task = SectionTask(mode="labels")
+    task = SectionTask(mode=args.mode, prompt_version=args.prompt_version)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     train_rows = load_rows(args.data, "train")[: args.max_examples or None]
     dev_rows = load_rows(args.data, "dev")[: args.dev_n]
@@ -196,6 +199,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of train.jsonl / dev.jsonl")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="adapter folder to write")
     parser.add_argument("--base", help="base model folder (default: the smollm2-135m profile's)")
+    parser.add_argument("--mode", choices=("labels", "spans"), default="spans",
+                        help="answer format: one letter per unit, or [first, last] unit numbers per section")
+    parser.add_argument("--prompt-version", default="v2", help="prompts/sections.<mode>.<version>.jinja")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)

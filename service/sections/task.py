@@ -52,6 +52,15 @@ def labels_answer(labels: str) -> str:
     return json.dumps({"labels": " ".join(labels)}, separators=(",", ":"))
 
 
+def spans_answer(labels: str) -> str:
+    """The `spans` reply (compact JSON, [first, last] unit numbers or []) for these unit labels."""
+    answer: dict[str, list[int]] = {}
+    for name in SECTION_NAMES:
+        mine = [i for i, letter in enumerate(labels, start=1) if letter == LABEL_OF[name]]
+        answer[name] = [mine[0], mine[-1]] if mine else []
+    return json.dumps(answer, separators=(",", ":"))
+
+
 def response_schema(mode: Mode, units: int | None = None) -> dict[str, Any]:
     """The JSON schema of an answer: the subset that OpenAI strict mode and vLLM both accept.
     `labels` answers are held to the report's number of units (`units`) by a pattern."""
