@@ -46,6 +46,15 @@ def resolve_backend(settings: Settings) -> Backend | None:
     return create_backend(name, settings)
 
 
+def section_task(settings: Settings, backend: Backend | None) -> SectionTask:
+    """The section task for this backend: the settings' mode and prompt version where given, else those
+    of the vLLM model's profile (a fine-tuned model answers in the format it was trained on), else spans/v1."""
+    profile = backend.profile if isinstance(backend, VllmBackend) else None
+    mode = settings.mode or (profile.mode if profile else "spans")
+    version = settings.prompt_version or (profile.prompt_version if profile else "v1")
+    return SectionTask(mode, version, settings.prompts_dir or PROMPTS_DIR)
+
+
 class Pipeline:
     """Records in, outcomes out (the CLI's JSONL lines and the HTTP responses)."""
 
@@ -53,8 +62,8 @@ class Pipeline:
                  backend: Backend | None = None) -> None:
         self.settings = settings
         self.deidentifier = Deidentifier(detector or Detector(settings), secret)
-        task = SectionTask(settings.mode, settings.prompt_version, settings.prompts_dir or PROMPTS_DIR)
         self.backend = backend if backend is not None else resolve_backend(settings)
+        task = section_task(settings, self.backend)
         self.router = SectionRouter(settings.route if self.backend is not None else "rules", self.backend, task)
 
     def process(self, records: Sequence[InputRecord]) -> BatchResult:
