@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from service.backends import Backend, BackendChoice, choose_backend, create_backend
+from service.backends import Backend, BackendChoice, VllmBackend, choose_backend, create_backend
 from service.budget import ReportTimeout, time_limit
 from service.deid import Deidentifier, Detector
 from service.deid.keys import patient_key
