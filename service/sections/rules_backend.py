@@ -2,8 +2,8 @@
 (the header rules, or for a report without headers the heuristic split of `headerless`).
 
 It reads `request.document` (not the prompt) and answers in the form its constraints ask for (unit
-numbers or text), so runs with the rules and with an LLM go through the same parsing and validation,
-and compare like for like.
+numbers, unit labels or text), so runs with the rules and with an LLM go through the same parsing and
+validation, and compare like for like.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import ClassVar
 
 from service.backends.base import Backend, CompletionRequest, Usage
 from service.sections.headerless import rules_or_heuristic
-from service.sections.result import SECTION_NAMES
+from service.sections.result import SECTION_NAMES, Span
 from service.sections.rules import RulesSectioner
-from service.sections.units import split_units
+from service.sections.task import LABEL_OF, OTHER, labels_answer
+from service.sections.units import Unit, split_units
 
 
 class RulesBackend(Backend):
@@ -35,6 +36,8 @@ class RulesBackend(Backend):
         if request.constraints.units is None:
             return json.dumps(result.sections)
         units = split_units(text)
+        if "labels" in request.constraints.schema["properties"]:
+            return labels_answer("".join(_label(result.spans, u) for u in units))
         answer: dict[str, list[int]] = {}
         for name in SECTION_NAMES:
             span = result.spans[name]
@@ -43,3 +46,9 @@ class RulesBackend(Backend):
             ]
             answer[name] = [inside[0], inside[-1]] if inside else []
         return json.dumps(answer)
+
+
+def _label(spans: dict[str, Span | None], unit: Unit) -> str:
+    """The letter of the section that overlaps the unit (sections never share a unit), else OTHER."""
+    return next((LABEL_OF[name] for name, span in spans.items()
+                 if span is not None and unit.start < span[1] and span[0] < unit.end), OTHER)

@@ -1,6 +1,10 @@
 """The LLM section task: build prompts for a report, and turn a reply into a validated SectionResult.
 
-Two output modes:
+Three output modes:
+- `labels`: the report is shown as numbered units; the model answers one letter per unit
+  (`{"labels": "O I F F M"}`: I indication, C comparison, F findings, M impression, O other), held
+  to exactly as many letters as units by a pattern; a unit's text goes to its letter's section.
+  One output token per unit: the compact answer radprep's fine-tuned model gives;
 - `spans`: the report is shown as numbered units (`units`); the model answers [first, last] unit
   numbers per section, and the text is copied from the report (verbatim by construction, and a
   few dozen output tokens per report);
@@ -28,14 +32,44 @@ from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.units import numbered, split_units
 
-Mode = Literal["spans", "text"]
+Mode = Literal["labels", "spans", "text"]
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _USER_MARK = "=== user ==="
 LLM_CONFIDENCE = 0.8  # a validated LLM answer: below the rules' "confident" mark, above a guess
+LABEL_OF = {"indication": "I", "comparison": "C", "findings": "F", "impression": "M"}
+OTHER = "O"  # a unit of no section: titles, technique, field lines, sign-offs
+_SECTION_OF = {letter: name for name, letter in LABEL_OF.items()}
+_LETTER = "[" + "".join(LABEL_OF.values()) + OTHER + "]"
 
 
-def response_schema(mode: Mode) -> dict[str, Any]:
-    """The JSON schema of an answer: the subset that OpenAI strict mode and vLLM both accept."""
+def label_pattern(units: int) -> str:
+    """Exactly `units` letters, one space between: the pattern a `labels` answer is held to."""
+    return f"^{_LETTER}( {_LETTER}){{{max(0, units - 1)}}}$"
+
+
+def labels_answer(labels: str) -> str:
+    """The reply, as the engine writes it (compact JSON), that gives these unit labels ("OIFFM")."""
+    return json.dumps({"labels": " ".join(labels)}, separators=(",", ":"))
+
+
+def spans_answer(labels: str) -> str:
+    """The `spans` reply (compact JSON, [first, last] unit numbers or []) for these unit labels."""
+    answer: dict[str, list[int]] = {}
+    for name in SECTION_NAMES:
+        mine = [i for i, letter in enumerate(labels, start=1) if letter == LABEL_OF[name]]
+        answer[name] = [mine[0], mine[-1]] if mine else []
+    return json.dumps(answer, separators=(",", ":"))
+
+
+def response_schema(mode: Mode, units: int | None = None) -> dict[str, Any]:
+    """The JSON schema of an answer: the subset that OpenAI strict mode and vLLM both accept.
+    `labels` answers are held to the report's number of units (`units`) by a pattern."""
+    if mode == "labels":
+        letters: dict[str, Any] = {"type": "string"}
+        if units is not None:
+            letters["pattern"] = label_pattern(units)
+        return {"type": "object", "properties": {"labels": letters}, "required": ["labels"],
+                "additionalProperties": False}
     value: dict[str, Any] = (
         {"type": "array", "items": {"type": "integer"}} if mode == "spans" else {"type": ["string", "null"]}
     )
@@ -76,7 +110,10 @@ class SectionTask:
         system, _, user = rendered.partition(_USER_MARK)
         if not user:
             raise ConfigError(f"prompt {self.prompt_name!r} has no '{_USER_MARK}' line")
-        if self.mode == "spans":
+        if self.mode == "labels":
+            max_tokens = 16 + 2 * len(units)  # one token per letter and its space, and the JSON around them
+            constraints = Constraints(response_schema(self.mode, len(units)), units=len(units))
+        elif self.mode == "spans":
             max_tokens = 24 + 10 * len(SECTION_NAMES)
             constraints = Constraints(response_schema(self.mode), units=len(units))
         else:
@@ -92,12 +129,37 @@ class SectionTask:
             answer = json.loads(reply)
         except json.JSONDecodeError:
             raise SectionValidationError("not_json") from None
-        if not isinstance(answer, dict) or set(answer) != set(SECTION_NAMES):
+        keys = {"labels"} if self.mode == "labels" else set(SECTION_NAMES)
+        if not isinstance(answer, dict) or set(answer) != keys:
             raise SectionValidationError("wrong_keys")
-        spans = _spans_from_units(text, answer) if self.mode == "spans" else _spans_from_text(text, answer)
+        if self.mode == "labels":
+            spans = _spans_from_labels(text, answer["labels"])
+        elif self.mode == "spans":
+            spans = _spans_from_units(text, answer)
+        else:
+            spans = _spans_from_text(text, answer)
         spans = {name: _strip_header(text, span) for name, span in spans.items()}
         _check(text, spans)
         return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, ("llm",))
+
+
+def _spans_from_labels(text: str, value: Any) -> dict[str, Span | None]:
+    """One letter per unit; each section's letters must form one run of consecutive units."""
+    units = split_units(text)
+    if not isinstance(value, str):
+        raise SectionValidationError("wrong_type")
+    letters = value.split()
+    if any(letter not in _SECTION_OF and letter != OTHER for letter in letters):
+        raise SectionValidationError("unknown_label")
+    if len(letters) != len(units):
+        raise SectionValidationError("wrong_unit_count")
+    spans: dict[str, Span | None] = {}
+    for name in SECTION_NAMES:
+        mine = [i for i, letter in enumerate(letters) if letter == LABEL_OF[name]]
+        if mine and mine[-1] - mine[0] + 1 != len(mine):
+            raise SectionValidationError("not_contiguous")
+        spans[name] = (units[mine[0]].start, units[mine[-1]].end) if mine else None
+    return spans
 
 
 def _spans_from_units(text: str, answer: dict[str, Any]) -> dict[str, Span | None]:

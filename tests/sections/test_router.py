@@ -52,11 +52,11 @@ def test_rules_route_never_calls_a_backend_and_warns_on_low_confidence() -> None
     assert stats.llm_calls == 0
 
 
-def test_the_rules_backend_answers_like_the_rules_in_both_modes() -> None:
+def test_the_rules_backend_answers_like_the_rules_in_every_mode() -> None:
     from service.sections import RulesSectioner
     from service.sections.task import SectionTask
 
-    for mode in ("spans", "text"):
+    for mode in ("labels", "spans", "text"):
         router = SectionRouter("llm", RulesBackend(), SectionTask(mode=mode))  # type: ignore[arg-type]
         (out,), _ = router.split_batch([HEADERED])
         assert out.source == "llm" and out.result.sections == RulesSectioner().split(HEADERED).sections

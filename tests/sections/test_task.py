@@ -1,10 +1,11 @@
 import json
+import re
 
 import pytest
 
 from service.backends import Constraints
 from service.errors import ConfigError, SectionValidationError
-from service.sections.task import SectionTask, response_schema
+from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema
 
 REPORT = (
     "EXAM: CHEST\nINDICATION: Cough. Fever.\nFINDINGS: The lungs are clear.  No effusion.\nIMPRESSION:\n"
@@ -81,3 +82,33 @@ def test_requests_put_the_shared_instructions_first_and_bound_the_output() -> No
 def test_an_unknown_prompt_version_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="sections.spans.v99"):
         SectionTask(prompt_version="v99").request(REPORT)
+
+
+def test_labels_answers_give_each_unit_to_its_letters_section() -> None:
+    task = SectionTask(mode="labels")
+    result = task.parse(REPORT, labels_answer("OIIFFMMO"))
+    assert result.sections == EXPECTED and result.reasons == ("llm",)
+    assert json.loads(labels_answer("OIF")) == {"labels": "O I F"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "reason"),
+    [("O I I F F M M", "wrong_unit_count"), ("O I I F F M M O O", "wrong_unit_count"),
+     ("O I X F F M M O", "unknown_label"), ("O I F I F M M O", "not_contiguous"), (3, "wrong_type")],
+)
+def test_labels_answers_that_cannot_be_a_sectioning_are_rejected(labels: object, reason: str) -> None:
+    with pytest.raises(SectionValidationError) as info:
+        SectionTask(mode="labels").parse(REPORT, json.dumps({"labels": labels}))
+    assert info.value.reason == reason
+    with pytest.raises(SectionValidationError, match="wrong_keys"):
+        SectionTask(mode="labels").parse(REPORT, json.dumps({"findings": [4, 5]}))
+
+
+def test_labels_requests_hold_the_answer_to_one_letter_per_unit() -> None:
+    request = SectionTask(mode="labels").request(REPORT)
+    pattern = request.constraints.schema["properties"]["labels"]["pattern"]
+    assert pattern == label_pattern(8) and request.constraints.units == 8
+    assert re.fullmatch(pattern, "O I I F F M M O") and not re.fullmatch(pattern, "O I I F F M M")
+    assert not re.fullmatch(pattern, "OIIFFMMO") and not re.fullmatch(pattern, "O I I F F M M Q")
+    assert request.max_tokens <= 40 and "[8] Signed by: Dr. X" in request.messages[1]["content"]
+    assert len(request.messages[0]["content"]) < 200  # the short prompt the model was trained on
