@@ -74,10 +74,12 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorBody, "description": description} for status, description in {
         400: "empty body, invalid JSON or encoding", 401: "missing or unknown API key",
-        404: "no such path", 413: "body over the size limit", 415: "not application/json",
+        404: "no such path", 408: "header_timeout or body_timeout: the request did not come in in time",
+        413: "body over the size limit", 415: "not application/json",
         422: "invalid record or body", 429: "overloaded: retry after Retry-After seconds",
         500: "processing_failed (the pipeline raised on this record) or internal",
         502: "backend_error: the LLM backend failed; retry after Retry-After seconds",
         503: "models not loaded yet", 504: "not answered within the request timeout",
+        499: "client_disconnected: the client closed before sending its body (logged and counted; no answer)",
     }.items()
 }
