@@ -265,7 +265,7 @@ def institution_acronyms(text: str) -> list[Span]:
 
 
 def employers(text: str, cased: bool) -> list[Span]:
-    """An employer after an employment cue ("works for Vista Health", "CEO OF IBM", "employed by
+    """An employer after an employment cue ("works for Acme Health", "CEO OF ZORBAX", "employed by
     Genentech"): up to three words, capitalised in sentence-case text, none a function word or unit."""
     lists = name_lists()
     spans = []

@@ -449,8 +449,8 @@ class NameRecognizer:
 
     def _widen(self, text: str, tokens: list[_Token], i: int, j: int) -> int:
         """Start of a found name widened over what must belong to it: initials with their period in
-        any case ("j. o'brien", "d. renna"), a lost apostrophe's particle ("o rourke", "d angelo"), and a
-        census first name written like the surname, not a common word ("DICK CUCCHIARA", not "Will Smith")."""
+        any case ("j. o'brien", "d. kowalczyk"), a lost apostrophe's particle ("o rourke", "d angelo"), and a
+        census first name written like the surname, not a common word ("LUCILLE QUINTAVALLE", not "Will Smith")."""
         if i >= j:
             return i
         while i > 0 and _joined(text, tokens[i - 1], tokens[i].start):
@@ -566,8 +566,8 @@ class NameRecognizer:
 
 
 def _tokens(text: str) -> list[_Token]:
-    """Word tokens; a hyphen used as a dash is split ("son Rob-who states", "AWARE-WILL START",
-    "CARAFATE-W. MAROTTA"): the part after it is a common word in lower case or capitals, or an
+    """Word tokens; a hyphen used as a dash is split ("son Zeb-who states", "AWARE-WILL START",
+    "CARAFATE-W. QUAGMIRE"): the part after it is a common word in lower case or capitals, or an
     initial with its period. Hyphenated names ("Smith-Jones", "Mary-Kate") stay one token."""
     tokens = []
     for m in _TOKEN.finditer(text):

@@ -104,7 +104,7 @@ def test_institution_acronyms(text: str, expected: list[str]) -> None:
     ("text", "cased", "expected"),
     [
         ("HUSBAND IS CEO OF ZORBAX. SMOKER.", False, ["ZORBAX"]),
-        ("he works for vista health. a: stable", False, ["vista health"]),
+        ("he works for acme health. a: stable", False, ["acme health"]),
         ("She works at night as a cook, and works for Quillfeather Press.", True, ["Quillfeather Press"]),
         ("He works at home. Retired from work last year.", True, []),
     ],

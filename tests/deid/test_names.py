@@ -147,7 +147,7 @@ def test_a_time_after_phone_is_not_a_phone_number_but_a_pager_is() -> None:
         ("Reviewed with J.E. MARSH this morning.", ["J.E. MARSH"]),
         # a found name takes its initials (any case), a lost apostrophe's particle, a first name
         ("nsg (d. kowalczyk and j. o'brien) counted the cash", ["d. kowalczyk", "j. o'brien"]),
-        ("PLAN: TAP...LUCILLE CUCCHIARA (RESIDENT) WORKING ON THIS.", ["LUCILLE CUCCHIARA"]),
+        ("PLAN: TAP...LUCILLE QUINTAVALLE (RESIDENT) WORKING ON THIS.", ["LUCILLE QUINTAVALLE"]),
         # a hyphen used as a dash ends a name; a hyphenated name stays whole
         ("SOCIAL-phone call from son Zebulon-who states he is coming.", ["Zebulon"]),
         ("GIVEN CARAFATE-W. QUAGMIRE AWARE-WILL START PROTONIX.", ["W. QUAGMIRE"]),
