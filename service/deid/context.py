@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.spans import EntityType, Span, has_digit
@@ -269,26 +270,40 @@ def employers(text: str, cased: bool) -> list[Span]:
     Genentech"): up to three words, capitalised in sentence-case text, none a function word or unit."""
     lists = name_lists()
     spans = []
+
+    def judge(word: str, lower: str) -> bool | None:  # a word of the employer's name, or the end of it
+        return not (lower in STOPWORDS or lower in _CALENDAR or _is_unit(lower) or len(word) < 2
+                    or cased and not word[0].isupper() or lower in lists.clinical or lower in lists.keep)
+
     for m in _EMPLOYMENT.finditer(text):
-        position, first, last = m.end(), -1, -1
-        for _ in range(3):
-            w = _PLACE_WORD.match(text, position)
-            if w is None:
-                break
-            word = w.group().rstrip("'’-")
-            lower = word.lower()
-            if lower in STOPWORDS or lower in _CALENDAR or _is_unit(lower) or len(word) < 2 \
-                    or cased and not word[0].isupper() or lower in lists.clinical or lower in lists.keep:
-                break
-            first = w.start() if first < 0 else first
-            last = w.start() + len(word)
-            position = w.end()
-            if not text.startswith(" ", position):
-                break
-            position += 1
-        if first >= 0:
-            spans.append(Span(EntityType.ORGANIZATION, first, last, 0.75, "place:employer"))
+        run = _words_after(text, m.end(), judge)
+        if run is not None:
+            spans.append(Span(EntityType.ORGANIZATION, *run, 0.75, "place:employer"))
     return spans
+
+
+def _words_after(text: str, position: int, judge: Callable[[str, str], bool | None]) -> tuple[int, int] | None:
+    """(start, end) of the run of up to three single-spaced words from `position` that `judge(word,
+    lower)` takes (True); a word it stops at (False) ends the run, one it voids (None) voids the whole
+    run ("sent to Physical Therapy"). None when no word was taken."""
+    first = last = -1
+    for _ in range(3):
+        w = _PLACE_WORD.match(text, position)
+        if w is None:
+            break
+        word = w.group().rstrip("'’-")
+        verdict = judge(word, word.lower())
+        if verdict is None:
+            return None
+        if not verdict:
+            break
+        first = w.start() if first < 0 else first
+        last = w.start() + len(word)
+        position = w.end()
+        if not text.startswith(" ", position):
+            break
+        position += 1
+    return (first, last) if first >= 0 else None
 
 
 def _typo_of_word(lower: str) -> bool:
@@ -306,37 +321,26 @@ def destinations(text: str, cased: bool) -> list[Span]:
             spans.append(Span(EntityType.LOCATION, m.start("ward"), m.end("ward"), 0.8, "place:ward"))
     for m in _CHARITY.finditer(text):  # "Sacred Heart", "Holy Cross": named places wherever they stand
         spans.append(Span(EntityType.ORGANIZATION, m.start(), m.end(), 0.8, "place:named"))
+
+    def judge(word: str, lower: str) -> bool | None:
+        if _is_unit(lower) or _DEPARTMENT.search(lower):
+            return None  # "sent to Physical Therapy": no named place
+        if lower in _CALENDAR:  # "came in Friday", "go to Harbor tonight"
+            return False
+        proper = cased and word.istitle()  # sentence case capitalises a proper noun
+        unknown = len(lower) > 4 and zipf(lower) < 2.0  # "transferred to quartermain" in sentence case
+        return not (lower in STOPWORDS or len(word) < 2 or cased and not word[0].isupper() and not unknown
+                    or _TITLE.match(word + " ")
+                    or lower in lists.keep or lower in lists.clinical or lower in lists.english and not proper
+                    or (len(word) > 3 or not word.isupper())
+                    and zipf(lower) >= (_NAMED_WORD if proper else _COMMON_WORD))
+
     for m in _MOVEMENT.finditer(text):
         named = _NAMED_PLACE.match(text, m.end())
         if named is not None:
             spans.append(Span(EntityType.ORGANIZATION, named.start(), named.end(), 0.8, "place:named"))
             continue
-        position, first, last, department = m.end(), -1, -1, False
-        for _ in range(3):
-            w = _PLACE_WORD.match(text, position)
-            if w is None:
-                break
-            word = w.group().rstrip("'’-")
-            lower = word.lower()
-            proper = cased and word.istitle()  # sentence case capitalises a proper noun
-            if _is_unit(lower) or _DEPARTMENT.search(lower):
-                department = True  # "sent to Physical Therapy": no named place
-                break
-            if lower in _CALENDAR:  # "came in Friday", "go to Harbor tonight"
-                break
-            unknown = len(lower) > 4 and zipf(lower) < 2.0  # "transferred to quartermain" in sentence case
-            if lower in STOPWORDS or len(word) < 2 or cased and not word[0].isupper() and not unknown \
-                    or _TITLE.match(word + " ") \
-                    or lower in lists.keep or lower in lists.clinical or lower in lists.english and not proper \
-                    or (len(word) > 3 or not word.isupper()) \
-                    and zipf(lower) >= (_NAMED_WORD if proper else _COMMON_WORD):
-                break
-            first = w.start() if first < 0 else first
-            last = w.start() + len(word)
-            position = w.end()
-            if not text.startswith(" ", position) or not _PLACE_WORD.match(text, position + 1):
-                break
-            position += 1
-        if first >= 0 and not department and not _HOSPITAL_AREA.match(text, last):  # "Postanesthesia Care Unit"
-            spans.append(Span(EntityType.LOCATION, first, last, 0.8, "place:destination"))
+        run = _words_after(text, m.end(), judge)
+        if run is not None and not _HOSPITAL_AREA.match(text, run[1]):  # "Postanesthesia Care Unit"
+            spans.append(Span(EntityType.LOCATION, *run, 0.8, "place:destination"))
     return spans
