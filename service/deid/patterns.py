@@ -7,6 +7,7 @@ text, no date), so the common report costs a few microseconds per recognizer.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -36,6 +37,18 @@ _PHONE = re.compile(
     r"(?<![\w\-])(?:\+?1[ \t.\-]?)?(?:\(\d{3}\)[ \t]?|\d{3}[ \t.\-])\d{3}[ \t.\-]\d{4}"
     r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?(?![\w\-])"
 )
+# A US number in any grouping ("5403926876", "410 2026694", "HOME-410 671-9309"); checked in code against
+# the numbering plan (area code and exchange start with 2-9), as libphonenumber's US metadata does.
+_PHONE_NANP = re.compile(
+    r"(?<![\w.+])(?<!\d[\-/])(?:1[ \t.\-]?)?(?P<area>\(\d{3}\)[ \t]?|\d{3}[ \t.\-]?)(?P<exchange>\d)\d{2}[ \t.\-]?\d{4}"
+    r"(?![\w]|[\-./]\d)"
+)
+# A number with its country code ("+46 (0)8 928 571 38", "+1-604-696-5272"). Possessive repeats: one pass.
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ \t.\-]{0,2}+(?:\(\d{1,4}\)|\d++))++")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?:/(?:3[0-2]|[12]?\d))?(?![\w]|\.\d)")
+# One pass over the hex-and-colon runs; `ipaddress` says which are addresses ("10:30:45" is a time).
+_IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*+(?:/\d{1,3})?")
 _PHONE_LABEL = re.compile(
     r"(?i)(?:\b(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
     # Possessive blanks: two optional runs of blanks in a row would otherwise split a long run every way.
@@ -181,6 +194,14 @@ def phones(text: str) -> list[Span]:
     if not has_digit(text):
         return []
     found = _spans(_PHONE, text, EntityType.PHONE, 0, 0.9)
+    for m in _PHONE_NANP.finditer(text):
+        if m["area"].lstrip("(")[0] in "01" or m["exchange"] in "01":
+            continue  # not a US number: "123 456 7890", an accession number
+        found.append(Span(EntityType.PHONE, m.start(), m.end(), 0.4, "phone:nanp"))
+    if "+" in text:
+        for m in _PHONE_INTERNATIONAL.finditer(text):
+            if 8 <= sum(ch.isdigit() for ch in m.group()) <= 15:  # E.164: a country code and 7-14 more digits
+                found.append(Span(EntityType.PHONE, m.start(), m.end(), 0.6, "phone:international"))
     for m in _PHONE_LABEL.finditer(text):
         digits = sum(ch.isdigit() for ch in m["num"])
         # A pager or extension may be 4 digits; after "phone", "tel", "fax" 4 digits are a time ("at 0900"),
@@ -189,6 +210,28 @@ def phones(text: str) -> list[Span]:
         if (4 if short_ok else 5) <= digits <= 15:
             found.append(Span(EntityType.PHONE, m.start("num"), m.end("num"), 0.8, "phone:label"))
     return found
+
+
+def ips(text: str) -> list[Span]:
+    """IPv4 and IPv6 addresses, each candidate checked by `ipaddress`. A dotted quad inside a longer
+    dotted run ("1.2.3.4.5", a version string) is not an address."""
+    found = []
+    if text.count(".") >= 3:
+        found += [Span(EntityType.IP, m.start(), m.end(), 0.6, "ip:v4") for m in _IPV4.finditer(text)]
+    if "::" in text or text.count(":") >= 7:
+        for m in _IPV6_CANDIDATE.finditer(text):
+            candidate = m.group().rstrip(".:")
+            if candidate.count(":") >= 2 and _valid_ip(candidate.partition("/")[0]):
+                found.append(Span(EntityType.IP, m.start(), m.start() + len(candidate), 0.6, "ip:v6"))
+    return found
+
+
+def _valid_ip(candidate: str) -> bool:
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
 
 
 def urls(text: str) -> list[Span]:
@@ -309,5 +352,5 @@ def ages(text: str) -> list[Span]:
 
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
-    dates, identifiers, ssns, phones, urls, addresses, institutions, ages, cities,
+    dates, identifiers, ssns, phones, ips, urls, addresses, institutions, ages, cities,
 )

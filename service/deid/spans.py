@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 has_digit = re.compile(r"\d").search  # "does the text hold a digit?": faster than any(ch.isdigit() ...)
 
@@ -84,25 +86,31 @@ def resolve_overlaps(spans: list[Span], text: str) -> list[Span]:
     """
     if not spans:
         return []
-    owner: dict[int, Span] = {}
-    for span in sorted(spans, key=lambda s: s.priority):
-        for position in range(span.start, span.end):
-            owner[position] = span  # a higher-priority span, coming later, overwrites
-    positions = sorted(owner)
+    # One sweep over the span ends (n log n, not one step per character): between two consecutive ends
+    # the owner is the active span of highest rank; ties go to the later span, as a later write would.
+    ranked = sorted(spans, key=lambda s: s.priority)
+    by_start = sorted(range(len(ranked)), key=lambda r: ranked[r].start)
+    bounds = sorted({s.start for s in spans} | {s.end for s in spans})
+    active: list[tuple[int, Span]] = []  # a heap of (-rank, span)
+    pieces: list[tuple[int, int, Span]] = []  # (start, end, the piece's best span)
+    k = 0
+    for a, b in pairwise(bounds):
+        while k < len(by_start) and ranked[by_start[k]].start <= a:
+            heapq.heappush(active, (-by_start[k], ranked[by_start[k]]))
+            k += 1
+        while active and active[0][1].end <= a:
+            heapq.heappop(active)
+        if not active:
+            continue
+        owner = active[0][1]
+        if pieces and pieces[-1][1] == a and pieces[-1][2].entity_type == owner.entity_type:
+            start, _, best = pieces[-1]
+            pieces[-1] = (start, b, owner if owner.priority > best.priority else best)
+        else:
+            pieces.append((a, b, owner))
     result: list[Span] = []
-    i = 0
-    while i < len(positions):
-        best = owner[positions[i]]
-        j = i
-        while (
-            j + 1 < len(positions)
-            and positions[j + 1] == positions[j] + 1
-            and owner[positions[j + 1]].entity_type == best.entity_type
-        ):
-            j += 1
-            best = max(best, owner[positions[j]], key=lambda s: s.priority)
-        trimmed = trim(Span(best.entity_type, positions[i], positions[j] + 1, best.score, best.source), text)
+    for a, b, best in pieces:
+        trimmed = trim(Span(best.entity_type, a, b, best.score, best.source), text)
         if trimmed is not None:
             result.append(trimmed)
-        i = j + 1
     return result

@@ -39,6 +39,43 @@ def test_phones(text: str, expected: list[str]) -> None:
     assert expected[0] in _texts(patterns.phones, text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Desk: 5403926876 today", ["5403926876"]),  # unseparated
+        ("reached at 202 2671093.", ["202 2671093"]),  # grouped 3-7
+        ("CELL-410 202-6694 & HOME-410 671-9309.", ["410 202-6694", "410 671-9309"]),  # glued to a label
+        ("Fax: +41 (0)62 585 51 90", ["+41 (0)62 585 51 90"]),  # with its country code
+        ("office +46 8 928 571 38", ["+46 8 928 571 38"]),
+    ],
+)
+def test_phones_in_any_grouping_and_with_a_country_code(text: str, expected: list[str]) -> None:
+    assert set(expected) <= set(_texts(patterns.phones, text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MRN 1234567890",  # area code 123 is none: an identifier, not a phone
+        "ABG 7.35/281/42/24/-2",  # a blood gas
+        "BP 130-180/80-100",
+        "+2 edema, 2+ pulses, +1 617",  # too few digits after a plus
+        "dates 10.15.2019 and 2019-10-15",
+        "123 123 123 123 123 123 123",  # a run of digit groups
+    ],
+)
+def test_clinical_numbers_are_not_phones(text: str) -> None:
+    assert _texts(patterns.phones, text) == []
+
+
+def test_ip_addresses_v4_and_v6_but_not_dotted_runs_or_times() -> None:
+    text = "host 192.168.1.20 and 10.0.0.1/24; fe80::1ff:fe23:4567:890a, 2001:db8::8a2e:370:7334."
+    assert _texts(patterns.ips, text) == [
+        "192.168.1.20", "10.0.0.1/24", "fe80::1ff:fe23:4567:890a", "2001:db8::8a2e:370:7334",
+    ]
+    assert _texts(patterns.ips, "version 1.2.3.4.5, at 10:30:45, 1.1.1.1.1.1.1.1.1.1.1.1") == []
+
+
 def test_times_of_day_are_not_phones() -> None:
     assert _texts(patterns.phones, "called at 1430 hours; discussed at 10:45") == []
 
