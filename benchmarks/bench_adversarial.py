@@ -54,6 +54,9 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "labels": lambda n: "A: " * (n // 3),
     "headers": lambda n: "FINDINGS: x\n" * (n // 12),
     "street numbers": lambda n: "12 " + "Main " * (n // 5),
+    "emails": lambda n: _repeat(n, lambda i: f"a{i}@b.org "),
+    "colon groups": lambda n: "1:a:" * (n // 4),
+    "plus numbers": lambda n: "+1 2 3 4 " * (n // 9),
 }
 
 

@@ -58,7 +58,6 @@ def measure(kind: str, step: Any, records: Sequence[Any], batch: int) -> dict[st
 
 def run(batch_sizes: Sequence[int], per_point: int, series: Sequence[str], seed: int = 0,
         log: Any = None, rounds: int = 1) -> list[dict[str, Any]]:
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     from service.deid.keys import patient_key
     from service.pipeline import Pipeline
     from service.records import InputRecord

@@ -64,7 +64,6 @@ def headerless_reports(n: int, seed: int = 0) -> list[dict[str, Any]]:
 
 def deidentify(records: Sequence[dict[str, Any]]) -> list[str]:
     """The texts the LLM sees in the pipeline: de-identified, dates shifted per patient."""
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     from service.deid import Deidentifier, Detector
 
     deid = Deidentifier(Detector(), b"bench-llm-secret")

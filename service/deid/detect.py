@@ -29,7 +29,7 @@ from service.deid.context import (
 )
 from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.names import NameRecognizer
-from service.deid.nlp import PresidioContacts, SpacyNer
+from service.deid.nlp import SpacyNer
 from service.deid.patterns import PATTERN_RECOGNIZERS
 from service.deid.spans import EntityType, Span, resolve_overlaps
 from service.deid.usage import eponym, is_cased, used_as_noun
@@ -65,7 +65,7 @@ def _map_back(spans: list[Span], origin: list[int] | None) -> list[Span]:
 
 class Detector:
     """Finds PHI: radiology pattern recognizers, names and places by position and context, names by
-    dictionary, Presidio's contact recognizers, and spaCy NER on the lines whose words leave a name in
+    dictionary, contacts (phones, emails, IPs), and spaCy NER on the lines whose words leave a name in
     doubt (capitalised words that no list knows). Most radiology lines have none, which keeps NER off
     the hot path.
 
@@ -76,7 +76,6 @@ class Detector:
         settings = settings or Settings()
         self._batch_size = settings.batch_size
         self._names = NameRecognizer()
-        self._contacts = PresidioContacts()
         self._ner = SpacyNer(settings.spacy_model)
 
     def detect(self, text: str) -> list[Span]:
@@ -89,7 +88,7 @@ class Detector:
         snippet_texts: list[str] = []
         cased_texts: list[bool] = []
         for index, (text, _) in enumerate(views):
-            spans = self._contacts.analyze(text)
+            spans: list[Span] = []
             for recognize in PATTERN_RECOGNIZERS:
                 spans += recognize(text)
             cased = is_cased(text)

@@ -1,11 +1,12 @@
-"""Adapters to the third-party engines: spaCy NER and Presidio's recognizers.
+"""The adapter to spaCy's statistical NER: its results are translated into our `Span` here and nowhere else.
 
-Their results are translated into our `Span` here and nowhere else.
+Contacts (phones, emails, IP addresses) are our own patterns (`patterns.py`), not Presidio's: their
+regexes and libphonenumber's matcher are outside our audit for hostile input, and on 100 KB of digit
+groups libphonenumber alone took 7 s (it tries every group as the start of a number).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,15 +16,13 @@ from service.deid.lexicon import STOPWORDS, name_lists, zipf
 from service.deid.spans import EntityType, Span
 from service.errors import ConfigError, DependencyError
 
-# Presidio's email recognizer pulls in tldextract, which fetches a suffix list unless told not to.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 @contextmanager
 def _without_torch() -> Iterator[None]:
-    """Import spaCy and Presidio as if torch and transformers were absent.
+    """Import spaCy as if torch and transformers were absent.
 
     Neither is needed here (spaCy's small model runs on numpy), but with the `cpu` extra installed,
-    thinc and Presidio import them eagerly: ~10 s of start-up for nothing. Modules already imported
+    thinc imports them eagerly: ~10 s of start-up for nothing. Modules already imported
     (say, by the vLLM backend) are left alone, and the hiding ends with the import.
     """
     hidden = [name for name in ("torch", "transformers") if name not in sys.modules]
@@ -45,9 +44,6 @@ _SPACY_LABELS = {
     "FAC": EntityType.ORGANIZATION,
     "GPE": EntityType.LOCATION,
     "LOC": EntityType.LOCATION,
-}
-_PRESIDIO_TYPES = {
-    "EMAIL_ADDRESS": EntityType.EMAIL,
 }
 
 
@@ -113,28 +109,3 @@ class SpacyNer:
         return census or (len(lowers) > 1 and any(zipf(w) < 2.5 for w in lowers))
 
 
-class PresidioContacts:
-    """Presidio's email recognizer, called directly (no analyzer engine).
-
-    Phone numbers and IP addresses are ours (`patterns.phones`, `patterns.ips`): libphonenumber's matcher
-    tries every digit group as the start of a number (a 100 KB run of digit groups cost 7 s), and
-    Presidio's IPv4 pattern takes every quad of a long dotted run for an address (12,500 in 100 KB).
-    """
-
-    def __init__(self) -> None:
-        try:
-            with _without_torch():
-                from presidio_analyzer.predefined_recognizers import EmailRecognizer
-        except ImportError as exc:  # pragma: no cover - presidio is a core dependency
-            raise DependencyError("presidio-analyzer is not installed: run `pip install radprep`") from exc
-        self._email = EmailRecognizer()
-
-    def analyze(self, text: str) -> list[Span]:
-        results = []
-        if "@" in text:
-            results += self._email.analyze(text, ["EMAIL_ADDRESS"], None)
-        return [
-            Span(_PRESIDIO_TYPES[r.entity_type], r.start, r.end, float(r.score), f"presidio:{r.entity_type}")
-            for r in results
-            if r.entity_type in _PRESIDIO_TYPES
-        ]

@@ -1,5 +1,5 @@
-"""Pattern recognizers for radiology text: dates, identifiers, phones, addresses, institutions, ages,
-and US city names from a gazetteer (`places.cities`).
+"""Pattern recognizers for radiology text: dates, identifiers, phones, emails, IP addresses, URLs,
+addresses, institutions, ages, and US city names from a gazetteer (`places.cities`).
 
 Each is a function text -> list[Span]. They are plain regexes with a cheap guard (no digit in the
 text, no date), so the common report costs a few microseconds per recognizer.
@@ -45,15 +45,27 @@ _PHONE_NANP = re.compile(
 )
 # A number with its country code ("+46 (0)8 928 571 38", "+1-604-696-5272"). Possessive repeats: one pass.
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ \t.\-]{0,2}+(?:\(\d{1,4}\)|\d++))++")
+# Possessive repeats: a long run of address characters is read once, whatever follows it.
+_EMAIL = re.compile(
+    r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}+@(?:[A-Za-z0-9\-]{1,63}+\.(?=[A-Za-z0-9]))++"
+    r"[A-Za-z]{2,24}+(?![\w\-]|\.[A-Za-z0-9])"
+)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?:/(?:3[0-2]|[12]?\d))?(?![\w]|\.\d)")
 # One pass over the hex-and-colon runs; `ipaddress` says which are addresses ("10:30:45" is a time).
 _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*+(?:/\d{1,3})?")
 _PHONE_LABEL = re.compile(
-    r"(?i)(?:\b(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|mobile|fax"
+    r"(?i)(?:\b(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|x|phone|ph|tel|telephone|cell|cellular|mobile"
+    r"|fax|call[ \t]+back(?:[ \t]+number)?|contact|call(?:[ \t]+(?:me|us|him|her|them))?[ \t]+(?:at|on)"
+    r"|(?:desk|office|home|work)(?=[ \t]*:))\b|\#)"
     # Possessive blanks: two optional runs of blanks in a row would otherwise split a long run every way.
-    r"|call[ \t]+back(?:[ \t]+number)?|contact)\b|\#)[ \t]*+(?:#|:|no\.?|number)?[ \t]*+(?:at[ \t]++)?"
-    r"(?P<num>\(?\d[\d\-. ()]{2,14}\d)(?![\w])"
+    # The number may stand on the next line ("Phone:" above it, as forms print).
+    r"[ \t]*+(?:#|:|no\.?|number)?[ \t]*+(?:\r?\n[ \t]*+)?(?:at[ \t]++)?"
+    r"(?P<num>\+?\(?\d[\d\-. ()]{2,18}\d)(?![\w])"
+)
+# A number before what it reaches ("781 1704 office", "082 490 1693-Office", "555 0199 fax").
+_PHONE_BEFORE_LABEL = re.compile(
+    r"(?<![\w.+\-/])(?P<num>\+?\(?\d[\d\-. ()]{4,18}\d)[ \t]*+-?[ \t]*+(?i:office|fax|mobile|cell|home|work|desk)\b"
 )
 _SHORT_NUMBER_LABEL = re.compile(r"(?i)(?:pager|pgr|pg|beeper|beep|bpr|ext\.?|extension|\bx|#)\W*$")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
@@ -209,7 +221,14 @@ def phones(text: str) -> list[Span]:
         short_ok = _SHORT_NUMBER_LABEL.search(m.group()[: m.start("num") - m.start()]) is not None
         if (4 if short_ok else 5) <= digits <= 15:
             found.append(Span(EntityType.PHONE, m.start("num"), m.end("num"), 0.8, "phone:label"))
+    for m in _PHONE_BEFORE_LABEL.finditer(text):
+        if 7 <= sum(ch.isdigit() for ch in m["num"]) <= 15:
+            found.append(Span(EntityType.PHONE, m.start("num"), m.end("num"), 0.8, "phone:before-label"))
     return found
+
+
+def emails(text: str) -> list[Span]:
+    return _spans(_EMAIL, text, EntityType.EMAIL, 0, 0.9) if "@" in text else []
 
 
 def ips(text: str) -> list[Span]:
@@ -352,5 +371,5 @@ def ages(text: str) -> list[Span]:
 
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
-    dates, identifiers, ssns, phones, ips, urls, addresses, institutions, ages, cities,
+    dates, identifiers, ssns, phones, emails, ips, urls, addresses, institutions, ages, cities,
 )

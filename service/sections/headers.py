@@ -91,8 +91,47 @@ _END: Final = operator.attrgetter("end")
 _LINKS: Final = frozenset({"OF", "FOR", "THE", "AND", "TO", "WITH", "ON", "IN", "A"})
 
 
-def find_headers(text: str) -> list[Hit]:
-    """Every header, field label, signature and unknown capitalised label, in text order."""
+@lru_cache(maxsize=32)
+def find_headers(text: str) -> tuple[Hit, ...]:
+    """Every header, field label, signature and unknown capitalised label, in text order.
+
+    Every rule of the grammar reads one line only (a label run, what precedes it, a bare line, a signature
+    phrase), so the hits are found line by line, and a line seen before (templated field lines, "The lungs
+    are clear.") is looked up, not read again. Cached per text too: the rules, their checks and the
+    headerless split read the same report's headers."""
+    if "\n" not in text:
+        return _line_hits(text) if len(text) <= _MAX_CACHED_LINE else _find_headers(text)
+    hits: list[Hit] = []
+    offset = 0
+    line_hits = _line_hits
+    for line in text.split("\n"):
+        size = len(line)
+        if size and (found := line_hits(line) if size <= _MAX_CACHED_LINE else _find_headers(line)):
+            if offset:
+                hits += [Hit(group, name, start + offset, end + offset, kinds)
+                         for group, name, start, end, kinds in found]
+            else:
+                hits += found
+        offset += size + 1
+    return tuple(hits)
+
+
+_MAX_CACHED_LINE: Final = 400
+"""Longer lines (a flattened report, hostile input) are read each time: the line cache stays small."""
+
+
+@lru_cache(maxsize=65536)
+def _line_hits(line: str) -> tuple[Hit, ...]:
+    return _find_headers(line)
+
+
+def clear_caches() -> None:
+    """Forget the texts and lines seen (a benchmark's rounds each start cold)."""
+    find_headers.cache_clear()
+    _line_hits.cache_clear()
+
+
+def _find_headers(text: str) -> tuple[Hit, ...]:
     hits: list[Hit] = []
     markers = _markers(text)
     if markers:
@@ -136,14 +175,14 @@ def find_headers(text: str) -> list[Hit]:
                     hits.append(Hit(group, text[at:after], at, after, (SIGNATURE,)))
             at = lower.find(phrase, after)
     if len(hits) < 2:
-        return hits
+        return tuple(hits)
     hits.sort(key=_END, reverse=True)
     hits.sort(key=_START)  # by start, the longer of two hits at one offset first (the sort is stable)
     kept = [hits[0]]
     for hit in hits[1:]:
         if hit.start >= kept[-1].end:
             kept.append(hit)
-    return kept
+    return tuple(kept)
 
 
 def _markers(text: str) -> list[tuple[int, int]]:

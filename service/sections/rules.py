@@ -69,6 +69,7 @@ it, and the second split is kept when it fails fewer checks.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final, NamedTuple
 
@@ -76,6 +77,7 @@ from service.sections.aliases import ADDENDUM, CONTINUATION, OTHER, SIGNATURE, S
 from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
 from service.sections.fields import FIELD, STAFF
 from service.sections.headers import EXAM_TITLE_RE, Hit, find_headers
+from service.sections.headers import clear_caches as headers_clear_caches
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 
 PENALTIES: Final[dict[str, float]] = {
@@ -138,7 +140,7 @@ class RulesSectioner:
         return result
 
 
-def _split(text: str, hits: list[Hit]) -> SectionResult:
+def _split(text: str, hits: Sequence[Hit]) -> SectionResult:
     """The split of one report at the given header hits, checked (see the module docstring)."""
     segments, first_header, reasons = _scan(text, hits)
     by_name: dict[str, list[int]] = {name: [] for name in SECTION_NAMES}
@@ -155,12 +157,11 @@ def _split(text: str, hits: list[Hit]) -> SectionResult:
         spans[name] = _section_span(text, segments, indices)
     if not by_name["findings"] and not by_name["impression"]:
         reasons.append("no_findings_or_impression")
-    preamble = text[:first_header]
-    if not _is_title(preamble) or has_header_label(preamble) or reads_as_findings(preamble):
+    if not _plain_preamble(text[:first_header]):
         reasons.append("preamble_text")
 
-    if any(kind == ORPHAN and end - start >= _MIN_PROSE_CHARS and _is_prose(text[start:end])
-           for kind, start, end, _ in segments):
+    orphans = [s for s in segments if s.kind == ORPHAN and s.end - s.start >= _MIN_PROSE_CHARS]
+    if orphans and any(_is_prose(text[s.start : s.end]) for s in orphans):
         reasons.append("text_after_field")
     result = SectionResult.from_spans(text, spans, 1.0)
     # Sections of one segment each are verbatim and hold no other header by construction (every
@@ -172,7 +173,7 @@ def _split(text: str, hits: list[Hit]) -> SectionResult:
     return SectionResult(result.sections, result.spans, round(max(0.0, 1.0 - penalty), 2), tuple(reasons))
 
 
-def _scan(text: str, hits: list[Hit]) -> tuple[list[_Segment], int, list[str]]:
+def _scan(text: str, hits: Sequence[Hit]) -> tuple[list[_Segment], int, list[str]]:
     """Segments in text order (recommendations right after the impression folded into it), the offset
     of the first header, and reasons so far."""
     bounds: list[tuple[int, int, str, bool]] = []
@@ -220,11 +221,11 @@ def _field_end(text: str, start: int) -> int:
 
 
 def _line_end(text: str, start: int) -> int:
-    match = _LINE_BREAK_RE.search(text, start)
-    return len(text) if match is None else match.start()
-
-
-_LINE_BREAK_RE: Final = re.compile(r"[\r\n]")
+    end = text.find("\n", start)
+    if end < 0:
+        end = len(text)
+    carriage = text.find("\r", start, end)
+    return end if carriage < 0 else carriage
 
 
 @lru_cache(maxsize=1024)
@@ -272,6 +273,27 @@ def _is_prose(chunk: str) -> bool:
 _WORDS_RE: Final = re.compile(r"[A-Za-z]{2,}")
 _MIN_PROSE_WORDS: Final = 4
 _MIN_PROSE_CHARS: Final = 3 * _MIN_PROSE_WORDS - 1  # four words of two letters, three blanks between
+
+
+def _plain_preamble(preamble: str) -> bool:
+    """Empty or an exam title, with no header label and no findings in it. Short ones are cached: a
+    corpus repeats its titles ("CHEST 2 VIEWS", "PA AND LATERAL CHEST")."""
+    if len(preamble) <= _MAX_TITLE_LINES * _MAX_TITLE_CHARS:
+        return _cached_plain_preamble(preamble)
+    return _read_preamble(preamble)
+
+
+def _read_preamble(preamble: str) -> bool:
+    return _is_title(preamble) and not has_header_label(preamble) and not reads_as_findings(preamble)
+
+
+_cached_plain_preamble: Final = lru_cache(maxsize=4096)(_read_preamble)
+
+
+def clear_caches() -> None:
+    """Forget the titles and header lines seen (a benchmark's rounds each start cold)."""
+    _cached_plain_preamble.cache_clear()
+    headers_clear_caches()
 
 
 def _is_title(preamble: str) -> bool:

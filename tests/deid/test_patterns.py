@@ -54,6 +54,25 @@ def test_phones_in_any_grouping_and_with_a_country_code(text: str, expected: lis
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Phone:\n467 3395\n", "467 3395"),  # on the line below its label
+        ("Mobile: 0490 39 07 81", "0490 39 07 81"),  # not a US grouping: the label says what it is
+        ("Desk: +447700 921 916", "+447700 921 916"),
+        ("781 1704 office", "781 1704"),  # the label after the number
+        ("082 490 1693-Office", "082 490 1693"),
+        ("please call me at 0494 92 82 32", "0494 92 82 32"),
+    ],
+)
+def test_labelled_phones_in_any_country_style(text: str, expected: str) -> None:
+    assert expected in _texts(patterns.phones, text)
+
+
+def test_a_label_word_without_its_colon_labels_nothing() -> None:
+    assert _texts(patterns.phones, "home 2 days after 3 weeks at work 40 hours") == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "MRN 1234567890",  # area code 123 is none: an identifier, not a phone
@@ -83,6 +102,16 @@ def test_times_of_day_are_not_phones() -> None:
 def test_contacts_urls_and_ssn() -> None:
     assert _texts(patterns.urls, "see http://pacs.example.com/v?id=9.") == ["http://pacs.example.com/v?id=9"]
     assert _texts(patterns.ssns, "SSN 123-45-6789") == ["123-45-6789"]
+
+
+def test_emails() -> None:
+    text = "Mail jo.ann+cxr@mail.example-clinic.org. Or J_Doe@HOSP.EDU, not a@b, not 2@3.45, not me@host."
+    assert _texts(patterns.emails, text) == ["jo.ann+cxr@mail.example-clinic.org", "J_Doe@HOSP.EDU"]
+
+
+def test_a_long_run_of_address_characters_is_read_once() -> None:
+    run = "a." * 50_000 + "@" + "b." * 50_000  # no address: a local part may not exceed 64 characters
+    assert _texts(patterns.emails, run + "c") == []
 
 
 def test_addresses_cities_and_zip() -> None:
