@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.deid.spans import has_digit
 
@@ -421,9 +422,10 @@ def calendar_date(d: DateMatch) -> dt.date | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def shift_date_text(text: str, offset_days: int, day_first: bool = False) -> str | None:
     """Shift a detected date span given as text alone, a glued time of day included; None unless
     one date shape fits it whole (the caller then replaces the span like an identifier, so nothing
-    in it survives)."""
+    in it survives). Cached: a report repeats its dates, and a patient's reports share them."""
     d = whole_date(text, day_first)
     return None if d is None else shift_date(d, offset_days)

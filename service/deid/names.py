@@ -255,7 +255,12 @@ class NameRecognizer:
                     found.append((i, j, 0.7))
             elif (verdict == "unknown" or cased and self._maybe_full_name(text, tokens, i)) \
                     and (not doubtful or tok.start >= doubtful[-1][1]):
-                doubtful.append(_line_around(text, tok.start))
+                start, end = _line_around(text, tok.start)
+                if doubtful and start < doubtful[-1][1]:  # overlapping windows: the NER reads the part once
+                    start = doubtful[-1][1]
+                    if start < end and text[start - 1] not in " \t\r\n":  # from a word start, as a window
+                        start = text.find(" ", start, tok.start) + 1 or start
+                doubtful.append((start, end))
         if cased:
             found += self._full_names(text, tokens)
         found += self._closing_signature(text, tokens)

@@ -142,16 +142,23 @@ def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
 
 
+_MAX_SCORED_CHARS = 1000
+"""A unit's cues are read in its first 1,000 characters: a longer unit is no sentence (a pasted blob, a
+report without full stops), and each cue's search of a 100 KB unit took ~50 ms."""
+
+
 def _scores(text: str, units: list[Unit], i: int) -> dict[str, float]:
-    unit = text[units[i].start : units[i].end]
+    unit = text[units[i].start : min(units[i].end, units[i].start + _MAX_SCORED_CHARS)]
     last = i == len(units) - 1
     first = i == 0
+    indication = _INDICATION.search(unit) is not None
+    findings = _FINDINGS.search(unit) is not None
     return {
         "none_before": 1.5 if first and _TITLE.match(unit) else -3.0,
-        "indication": (2.0 if _INDICATION.search(unit) else -1.0) + (0.5 if first else 0.0)
-        - (1.5 if _FINDINGS.search(unit) and not _INDICATION.search(unit) else 0.0),
+        "indication": (2.0 if indication else -1.0) + (0.5 if first else 0.0)
+        - (1.5 if findings and not indication else 0.0),
         "comparison": 3.0 if len(unit) < _SHORT_UNIT and (_COMPARISON.search(unit) or _DATE_ONLY.match(unit)) else -3.0,
-        "findings": 0.5 + (1.0 if _FINDINGS.search(unit) else 0.0),
+        "findings": 0.5 + (1.0 if findings else 0.0),
         "impression": (2.0 if _IMPRESSION.search(unit) else -0.5) + (1.0 if last else 0.0)
         + (0.5 if _LIST_ITEM.match(unit) else 0.0),
         "none_after": -3.0,

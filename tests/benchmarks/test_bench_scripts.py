@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks import bench_corpus, bench_deid, bench_llm, bench_sections, machine, make_corpus
+from benchmarks import bench_adversarial, bench_corpus, bench_deid, bench_llm, bench_sections, machine, make_corpus
 from service.records import InputRecord
 from service.sections.rules_backend import RulesBackend
 from service.sections.task import SectionTask
@@ -108,3 +108,17 @@ def test_the_sections_speed_script_skips_without_data_and_rejects_unknown_layout
     with pytest.raises(SystemExit):
         bench_sections.main(["--data", str(tmp_path), "--layouts", "nope", "--rounds", "1"])
     assert bench_sections.main(["--data", str(tmp_path), "--layouts", "classic", "--rounds", "1"]) == 0
+
+
+def test_the_adversarial_benchmark_times_every_shape_it_is_given_and_tabulates_the_worst() -> None:
+    sizes = [500, 1000]
+    rows = bench_adversarial.measure(sizes, ["many dates", "emails"], repeats=2)
+    assert [(r["shape"], r["chars"]) for r in rows] == [
+        ("many dates", 500), ("many dates", 1000), ("emails", 500), ("emails", 1000),
+    ]
+    assert all(r["ok"] and float(r["seconds"]) >= 0 for r in rows)  # type: ignore[arg-type]
+    table = bench_adversarial.table(rows, sizes)
+    assert table.splitlines()[0] == "| shape | 0.5 K | 1 K | worst s per 100 KB |"
+    assert len(table.splitlines()) == 4
+    many = bench_adversarial.SHAPES["many dates"](100_000).split()
+    assert len(set(many)) == len(many)  # every date another: a cache of shifted dates cannot help
