@@ -6,6 +6,9 @@
   has its own timeout in the app (`read_json`).
 - **uvicorn's own 400** (a malformed request line or header, which never reaches the app) has the
   documented body `{"error": {"code": "bad_request", ...}}` instead of plain text.
+
+Both are counted in /metrics like the app's own errors: `radprep_http_requests{route="connection"}` by
+status, and `radprep_errors` by code.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class GuardedH11Protocol(H11Protocol):
         self._send_error(400, "bad_request", "malformed HTTP request")
 
     def _send_error(self, status: int, code: str, message: str) -> None:
+        self._count(status, code)
         body = error_bytes(code, message)
         headers: list[tuple[bytes, bytes]] = [(b"content-type", b"application/json"),
                                               (b"content-length", str(len(body)).encode()),
@@ -82,3 +86,13 @@ class GuardedH11Protocol(H11Protocol):
         except h11.LocalProtocolError:
             pass  # a response was already started: just close
         self.transport.close()
+
+    def _count(self, status: int, code: str) -> None:
+        """The error in the app's metrics; the app is found under uvicorn's wrappers (proxy headers...)."""
+        app = self.app
+        while app is not None and not hasattr(app, "state"):
+            app = getattr(app, "app", None)
+        state = getattr(getattr(app, "state", None), "radprep", None)
+        if state is not None:
+            state.metrics.requests.labels("connection", "-", str(status)).inc()
+            state.metrics.errors.labels(code).inc()

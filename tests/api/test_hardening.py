@@ -136,6 +136,22 @@ def test_a_malformed_request_gets_400_in_the_error_body(make_app: AppFactory, mo
     assert (status, error["code"]) == (400, "bad_request")
 
 
+def test_connection_errors_are_counted_in_the_metrics(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+    with real_server(app, monkeypatch, header_timeout=0.5) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"NOT AN HTTP REQUEST\x00\r\n\r\n")
+            _read_all(sock, timeout=10)
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # headers never end
+            _read_all(sock, timeout=10)
+    text = app.state.radprep.metrics.render().decode()
+    assert 'radprep_http_requests_total{method="-",route="connection",status="400"} 1.0' in text
+    assert 'radprep_http_requests_total{method="-",route="connection",status="408"} 1.0' in text
+    assert 'radprep_errors_total{code="bad_request"} 1.0' in text
+    assert 'radprep_errors_total{code="header_timeout"} 1.0' in text
+
+
 async def test_a_report_over_its_time_budget_is_a_504_timeout_and_its_batch_neighbours_are_answered(
         detector, monkeypatch: pytest.MonkeyPatch) -> None:
     from service.api.app import create_app
