@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.eval_sections import DEFAULT_BATCH, DEFAULT_DATA, LAYOUTS, render
+from service.sections.headerless import clear_caches
 from service.sections.router import SectionRouter
-from service.sections.rules import clear_caches
 
 
 def rate(texts: list[str], rounds: int) -> float:

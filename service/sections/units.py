@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.sections.headers import find_headers
 
@@ -30,28 +31,49 @@ class Unit:
 def split_units(text: str, headers: bool = True) -> list[Unit]:
     """Lines, cut at sentence ends and before section headers inside a line
     ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers.
-    `headers=False`: lines and sentences only (for text known to hold no header)."""
+    `headers=False`: lines and sentences only (for text known to hold no header).
+
+    Each line is cut on its own (no rule looks past its line), and a line seen before is looked up."""
     units: list[Unit] = []
-    for line in re.finditer(r"[^\r\n]+", text):
-        # The abbreviation check reads a short window before the break, not the line up to it (linear time).
-        cuts = {brk.end() for brk in _SENTENCE_END.finditer(text, line.start(), line.end())
-                if not _NO_BREAK_BEFORE.search(text, max(line.start(), brk.start() - _NO_BREAK_WINDOW), brk.start())}
-        if headers:
-            cuts |= {line.start() + hit.start for hit in find_headers(line.group()) if hit.group in ("inline", "upper")}
-        start = line.start()
-        for cut in sorted(c for c in cuts if line.start() < c < line.end()):
-            _append(units, text, start, cut)
-            start = cut
-        _append(units, text, start, line.end())
+    for line in _LINE.finditer(text):
+        offset, body = line.start(), line.group()
+        pieces = _cached_line_units(body, headers) if len(body) <= _MAX_CACHED_LINE else _line_units(body, headers)
+        units += [Unit(offset + start, offset + end) for start, end in pieces]
     return units
 
 
-def _append(units: list[Unit], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
+_LINE = re.compile(r"[^\r\n]+")
+_MAX_CACHED_LINE = 400
+
+
+def _line_units(line: str, headers: bool) -> tuple[tuple[int, int], ...]:
+    # The abbreviation check reads a short window before the break, not the line up to it (linear time).
+    cuts = {brk.end() for brk in _SENTENCE_END.finditer(line)
+            if not _NO_BREAK_BEFORE.search(line, max(0, brk.start() - _NO_BREAK_WINDOW), brk.start())}
+    if headers:
+        cuts |= {hit.start for hit in find_headers(line) if hit.group in ("inline", "upper")}
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    for cut in sorted(c for c in cuts if 0 < c < len(line)):
+        _append(pieces, line, start, cut)
+        start = cut
+    _append(pieces, line, start, len(line))
+    return tuple(pieces)
+
+
+_cached_line_units = lru_cache(maxsize=65536)(_line_units)
+
+
+def clear_cache() -> None:
+    _cached_line_units.cache_clear()
+
+
+def _append(pieces: list[tuple[int, int]], line: str, start: int, end: int) -> None:
+    piece = line[start:end]
     stripped = piece.strip()
     if stripped:
         lead = len(piece) - len(piece.lstrip())
-        units.append(Unit(start + lead, start + lead + len(stripped)))
+        pieces.append((start + lead, start + lead + len(stripped)))
 
 
 def numbered(text: str, units: list[Unit]) -> str:
