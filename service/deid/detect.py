@@ -14,6 +14,7 @@ three passes over the spans of a text:
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -77,6 +78,10 @@ class Detector:
         self._batch_size = settings.batch_size
         self._names = NameRecognizer()
         self._ner = SpacyNer(settings.spacy_model)
+        # The models' objects live as long as the process: out of the collector's full passes, which
+        # otherwise re-read all of them each time a long report's allocations trigger one (~0.13 s each,
+        # 9 of them in 12 s of adversarial reports; 0.04 s in all once frozen).
+        gc.freeze()
 
     def detect(self, text: str) -> list[Span]:
         return self.detect_batch([text])[0]

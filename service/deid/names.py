@@ -548,7 +548,7 @@ class NameRecognizer:
     def _dictionary_verdict(self, text: str, tokens: list[_Token], index: int, cased: bool = False) -> str:
         tok = tokens[index]
         lower = tok.lower
-        if len(lower) < 3 or lower in STOPWORDS or self._lists.vocabulary(lower):
+        if len(lower) < 3 or lower in STOPWORDS or self._lists.vocabulary(lower) or not _name_shaped(tok.text):
             return "word"
         if cased and (not tok.capitalised or tok.text.isupper() and len(tok.text) <= 5):
             return "word"  # in sentence-case text a name is capitalised, and "TIMI", "TED" are abbreviations
@@ -568,6 +568,23 @@ class NameRecognizer:
         if is_name and score < 3.0 and len(word) > 3:
             return "name"  # 3-letter words are more often abbreviations (MRN, ICU, ABD, vea)
         return "word"
+
+
+_PARTS = re.compile(r"['’\-]")
+
+
+def _name_shaped(word: str) -> bool:
+    """Written as a name is: each part lower case, capitals or capitalised, or with one inner capital
+    after a capitalised start ("McDonald", "DeShawn", "JoAnn"). Mixed case beyond that is a code, a
+    product or a pasted blob ("QmFzZTY", "IGJsb", "eGFR"): the NER need not read it."""
+    for part in _PARTS.split(word):
+        if not part or part.islower() or part.isupper() or part.istitle():
+            continue
+        caps = [i for i, ch in enumerate(part) if ch.isupper()]
+        if not (len(caps) == 2 and caps[0] == 0 and 1 < caps[1] < len(part) - 1
+                and part[1 : caps[1]].islower() and part[caps[1] + 1 :].islower()):
+            return False
+    return True
 
 
 def _tokens(text: str) -> list[_Token]:

@@ -180,3 +180,10 @@ def test_lower_case_names_count_only_where_capitals_mean_nothing(names: NameReco
     assert _found(names, "house staff mary souza aware. spoke with dr vasquez.") == ["mary souza", "vasquez"]
     # sentence case: a lower-case census word after a verb is a word
     assert _found(names, "The wound was discussed with patella team. Findings reviewed with radiology.") == []
+
+
+def test_mixed_case_codes_are_not_doubtful_names_but_inner_capital_names_are(names: NameRecognizer) -> None:
+    blob = "QmFzZTY0IGJsb2IgZGF0YQ+/ " * 400  # a pasted base64 blob: nothing for the NER to read
+    assert names.analyze(blob, True) == ([], [])
+    _, doubtful = names.analyze("Seen with Quilliam McZendrick today about the eGFR.", True)
+    assert doubtful  # "McZendrick" is written as a name is, and no list knows it: the NER decides
