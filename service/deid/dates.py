@@ -156,6 +156,8 @@ class DateMatch:
 
 
 _WITH_TIME = frozenset({"iso", "numeric", "compact"})  # and the named-month shapes that have a year
+_NAMED_MONTH_SHAPES = frozenset({"month_name_day", "day_month_name", "month_name_year"})
+_MONTH_STEMS = tuple(name[:3] for name in _MONTHS)  # every spelling of _MONTH_RE starts with one
 
 
 def find_dates(text: str) -> list[DateMatch]:
@@ -164,7 +166,11 @@ def find_dates(text: str) -> list[DateMatch]:
         return []
     found: list[DateMatch] = []
     day_first = _day_first_separators(text)
+    lower = text.lower()
+    month_named = any(stem in lower for stem in _MONTH_STEMS)  # a dozen substring searches in C
     for shape in _SHAPES:
+        if shape.name in _NAMED_MONTH_SHAPES and not month_named:
+            continue  # the common report names no month: three scans of it saved
         for m in shape.regex.finditer(text):
             if _plausible(shape, m, text):
                 end = m.end()
@@ -319,16 +325,13 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     if "year" in m.re.groupindex and m.group("year") is not None:
         parts["year"] = m.span("year")
 
-    def piece(role: str) -> str:
-        s, e = parts[role]
-        return text[s - base : e - base]
-
-    month_text = piece("month")
+    piece = {role: text[s - base : e - base] for role, (s, e) in parts.items()}  # role -> its text
+    month_text = piece["month"]
     month = int(month_text) if month_text.isdigit() else _MONTH_BY_NAME[month_text.rstrip(".").lower()]
-    year = _full_year(piece("year")) if "year" in parts else 2000
+    year = _full_year(piece["year"]) if "year" in parts else 2000
     if "day" in parts:
         try:
-            original = dt.date(year, month, int(piece("day")))
+            original = dt.date(year, month, int(piece["day"]))
         except ValueError:
             original = dt.date(year, month, 28)
         new = original + dt.timedelta(days=offset_days)
@@ -337,7 +340,7 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
         index = year * 12 + month - 1 + months
         new = dt.date(index // 12, index % 12 + 1, 1)
 
-    numbers = [piece(role) for role in ("month", "day") if role in parts and piece(role).isdigit()]
+    numbers = [piece[role] for role in ("month", "day") if role in piece and piece[role].isdigit()]
     padded = _zero_padded(numbers)
     replacements: list[tuple[int, int, str]] = []
     # "14-May-2019" is the abbreviated style (dd-Mon-yyyy), with a 2-digit day; "14 May 2019" is not.
@@ -349,13 +352,13 @@ def shift_date(d: DateMatch, offset_days: int) -> str:
     replacements.append((*parts["month"], _render_number(new.month, padded) if month_text.isdigit()
                          else _render_month_name(month_text, new.month, abbreviated_may=short_may)))
     if "day" in parts:
-        day_text = piece("day")
+        day_text = piece["day"]
         day_padded = padded if month_text.isdigit() else day_text.startswith("0") or dashed and len(day_text) == 2
         replacements.append((*parts["day"], _render_number(new.day, day_padded)))
         if "ord" in m.re.groupindex and m.group("ord") is not None:
             replacements.append((*m.span("ord"), _ordinal(new.day, m["ord"])))
     if "year" in parts:
-        replacements.append((*parts["year"], _render_year(piece("year"), new.year)))
+        replacements.append((*parts["year"], _render_year(piece["year"], new.year)))
     out = text
     for s, e, value in sorted(replacements, reverse=True):
         out = out[: s - base] + value + out[e - base :]
