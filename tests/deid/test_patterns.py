@@ -166,3 +166,18 @@ def test_a_unit_word_is_a_whole_word() -> None:
     text = "4391 Oak Drive, Stephaniestad, OR 55765"  # "Ste..." is no suite
     streets = {text[s.start : s.end] for s in patterns.addresses(text) if s.entity_type == EntityType.ADDRESS}
     assert streets == {"4391 Oak Drive"}
+
+
+def test_matches_found_back_from_their_anchor_are_the_scan_s_matches() -> None:
+    import random
+
+    rng = random.Random(3)
+    words = ["Springfield", "Boston", "MA", "IL", "New", "York", "NY", "62704", "02115-1234", "Bell", "Imaging",
+             "Associates", "Marsh", "Family", "Practice", "Group", "of", "&", "Radiology", "Partners", "Labs", "the",
+             "Ab1-Ab1", ",", "Services", "St.", "North", "Carolina", "Quincy,", "x", "Institute", "Internal", "Medicine"]
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 14)))
+        for regex, anchor, reach in ((patterns._ZIP_AFTER_STATE, patterns._ZIP_CODE, 200),
+                                     (patterns._GROUP, patterns._GROUP_SUFFIX, 240)):
+            expected = [m.span() for m in regex.finditer(text)]
+            assert [m.span() for m in patterns._ending_at(regex, anchor, text, reach)] == expected, text
