@@ -174,7 +174,8 @@ def test_matches_found_back_from_their_anchor_are_the_scan_s_matches() -> None:
     rng = random.Random(3)
     words = ["Springfield", "Boston", "MA", "IL", "New", "York", "NY", "62704", "02115-1234", "Bell", "Imaging",
              "Associates", "Marsh", "Family", "Practice", "Group", "of", "&", "Radiology", "Partners", "Labs", "the",
-             "Ab1-Ab1", ",", "Services", "St.", "North", "Carolina", "Quincy,", "x", "Institute", "Internal", "Medicine"]
+             "Ab1-Ab1", ",", "Services", "St.", "North", "Carolina", "Quincy,", "x", "Institute", "Internal",
+             "Medicine"]
     for _ in range(3000):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 14)))
         for regex, anchor, reach in ((patterns._ZIP_AFTER_STATE, patterns._ZIP_CODE, 200),
