@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="radprep: %(message)s", stream=sys.stderr)
-    log.setLevel(logging.INFO)  # third-party loggers (presidio, spaCy) stay at WARNING
+    log.setLevel(logging.INFO)  # third-party loggers (spaCy, uvicorn) stay at WARNING
     args = build_parser().parse_args(argv)
     try:
         if args.command == "compare":
