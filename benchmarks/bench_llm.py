@@ -41,7 +41,7 @@ from service.sections.task import Mode, SectionTask  # noqa: E402
 HERE = Path(__file__).resolve().parent
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64)
 MODES: tuple[Mode, ...] = ("spans", "text")
-KNOWN_MODES: tuple[Mode, ...] = ("labels", *MODES)  # `labels`: the fine-tuned section model's answer
+KNOWN_MODES: tuple[Mode, ...] = ("tags", "labels", *MODES)  # `tags`: the fine-tuned section model's answer
 
 
 def parse_batch_sizes(text: str) -> list[int]:

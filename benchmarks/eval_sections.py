@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", choices=("rules", "auto", "llm"), default="rules",
                         help="rules: never the LLM; auto: the LLM when the rules are unsure; llm: always")
     parser.add_argument("--backend", default=None, help="LLM backend for --route auto/llm: vllm, openai, rules, fake")
-    parser.add_argument("--mode", choices=("labels", "spans", "text"), default="spans",
+    parser.add_argument("--mode", choices=("tags", "labels", "spans", "text"), default="spans",
                         help="LLM output mode (labels: the fine-tuned radprep-sections-135m's)")
     parser.add_argument("--prompt-version", default="v1", help="prompts/sections.<mode>.<version>.jinja")
     parser.add_argument("--model", default=None,

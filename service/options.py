@@ -25,7 +25,7 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
                         help="auto (default): rules when confident, else the LLM; llm: every report; rules: no LLM")
     parser.add_argument("--backend", choices=["auto", "vllm", "openai", "fake", "rules"],
                         help="LLM backend (default auto: vllm when installed and its model built)")
-    parser.add_argument("--mode", choices=["labels", "spans", "text"],
+    parser.add_argument("--mode", choices=["tags", "labels", "spans", "text"],
                         help="LLM output mode (default: the model profile's; spans for openai)")
     parser.add_argument("--model", help="model profile for vllm: a name in models/ or a .toml path")
     parser.add_argument("--max-report-seconds", type=float, metavar="S",

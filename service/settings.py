@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     backend: Literal["auto", "vllm", "openai", "fake", "rules"] = Field(
         default="auto", description="LLM backend; auto: vllm when installed and its model built, else rules"
     )
-    mode: Literal["labels", "spans", "text"] | None = Field(
+    mode: Literal["tags", "labels", "spans", "text"] | None = Field(
         default=None, description="LLM output mode; None: the vllm model profile's (spans for other backends)")
     prompt_version: str | None = Field(
         default=None, description="prompts/sections.<mode>.<version>.jinja; None: the profile's (else v1)")

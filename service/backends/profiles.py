@@ -24,7 +24,7 @@ class ModelProfile(BaseModel):
     name: str
     path: str = Field(description="local folder with config.json, weights and tokenizer")
     chat_template: str | None = Field(default=None, description="Jinja chat template; None: the tokenizer's own")
-    mode: Literal["labels", "spans", "text"] = Field(
+    mode: Literal["tags", "labels", "spans", "text"] = Field(
         default="spans", description="the section task's output mode this model answers best in (a fine-tuned "
         "model: the one it was trained on); RADPREP_MODE overrides it")
     prompt_version: str = Field(default="v1", description="prompts/sections.<mode>.<version>.jinja")

@@ -67,6 +67,9 @@ class VllmBackend(Backend):
                     max_model_len=self.profile.max_model_len, enforce_eager=self.profile.enforce_eager,
                     gpu_memory_utilization=self.profile.gpu_memory_utilization, enable_prefix_caching=True,
                     seed=0,
+                    # compact JSON: the per-request flag below alone left "\n\n" between every key and value
+                    # (measured: ~35 output tokens per `tags` answer instead of ~24)
+                    structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True},
                 )
             except Exception as exc:  # vLLM raises many types; keep the type, drop details
                 raise BackendError(f"vLLM engine failed to start ({type(exc).__name__})") from exc

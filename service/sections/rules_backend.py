@@ -2,8 +2,8 @@
 (the header rules, or for a report without headers the heuristic split of `headerless`).
 
 It reads `request.document` (not the prompt) and answers in the form its constraints ask for (unit
-numbers, unit labels or text), so runs with the rules and with an LLM go through the same parsing and
-validation, and compare like for like.
+numbers, unit labels, numbered unit labels or text), so runs with the rules and with an LLM go
+through the same parsing and validation, and compare like for like.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from service.backends.base import Backend, CompletionRequest, Usage
 from service.sections.headerless import rules_or_heuristic
 from service.sections.result import SECTION_NAMES, Span
 from service.sections.rules import RulesSectioner
-from service.sections.task import LABEL_OF, OTHER, labels_answer
+from service.sections.task import LABEL_OF, OTHER, labels_answer, tags_answer
 from service.sections.units import Unit, split_units
 
 
@@ -38,6 +38,8 @@ class RulesBackend(Backend):
         units = split_units(text)
         if "labels" in request.constraints.schema["properties"]:
             return labels_answer("".join(_label(result.spans, u) for u in units))
+        if "tags" in request.constraints.schema["properties"]:
+            return tags_answer("".join(_label(result.spans, u) for u in units))
         answer: dict[str, list[int]] = {}
         for name in SECTION_NAMES:
             span = result.spans[name]

@@ -1,10 +1,14 @@
 """The LLM section task: build prompts for a report, and turn a reply into a validated SectionResult.
 
-Three output modes:
+Four output modes:
+- `tags`: the report is shown as numbered units, blank lines kept; the model answers each unit's
+  number and a letter (`{"tags": "1O2I3F4F5M"}`), the numbers fixed by a pattern, so the model
+  never counts units: it only picks the letter after each number (a look-up of unit [n] in the
+  prompt). Two output tokens per unit: the answer radprep's fine-tuned model gives;
 - `labels`: the report is shown as numbered units; the model answers one letter per unit
   (`{"labels": "O I F F M"}`: I indication, C comparison, F findings, M impression, O other), held
   to exactly as many letters as units by a pattern; a unit's text goes to its letter's section.
-  One output token per unit: the compact answer radprep's fine-tuned model gives;
+  One output token per unit, but the model has to count the units;
 - `spans`: the report is shown as numbered units (`units`); the model answers [first, last] unit
   numbers per section, and the text is copied from the report (verbatim by construction, and a
   few dozen output tokens per report);
@@ -32,7 +36,7 @@ from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.units import numbered, split_units
 
-Mode = Literal["labels", "spans", "text"]
+Mode = Literal["tags", "labels", "spans", "text"]
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _USER_MARK = "=== user ==="
 LLM_CONFIDENCE = 0.8  # a validated LLM answer: below the rules' "confident" mark, above a guess
@@ -45,6 +49,17 @@ _LETTER = "[" + "".join(LABEL_OF.values()) + OTHER + "]"
 def label_pattern(units: int) -> str:
     """Exactly `units` letters, one space between: the pattern a `labels` answer is held to."""
     return f"^{_LETTER}( {_LETTER}){{{max(0, units - 1)}}}$"
+
+
+def tag_pattern(units: int) -> str:
+    """Each unit's number, 1 to `units`, each followed by one letter: the pattern a `tags` answer is held to."""
+    return "^" + "".join(f"{n}{_LETTER}" for n in range(1, units + 1)) + "$"
+
+
+def tags_answer(labels: str) -> str:
+    """The `tags` reply (compact JSON) that gives these unit labels ("OIFFM" -> "1O2I3F4F5M")."""
+    return json.dumps({"tags": "".join(f"{n}{letter}" for n, letter in enumerate(labels, start=1))},
+                      separators=(",", ":"))
 
 
 def labels_answer(labels: str) -> str:
@@ -63,12 +78,12 @@ def spans_answer(labels: str) -> str:
 
 def response_schema(mode: Mode, units: int | None = None) -> dict[str, Any]:
     """The JSON schema of an answer: the subset that OpenAI strict mode and vLLM both accept.
-    `labels` answers are held to the report's number of units (`units`) by a pattern."""
-    if mode == "labels":
+    `labels` and `tags` answers are held to the report's number of units (`units`) by a pattern."""
+    if mode in ("labels", "tags"):
         letters: dict[str, Any] = {"type": "string"}
         if units is not None:
-            letters["pattern"] = label_pattern(units)
-        return {"type": "object", "properties": {"labels": letters}, "required": ["labels"],
+            letters["pattern"] = label_pattern(units) if mode == "labels" else tag_pattern(units)
+        return {"type": "object", "properties": {mode: letters}, "required": [mode],
                 "additionalProperties": False}
     value: dict[str, Any] = (
         {"type": "array", "items": {"type": "integer"}} if mode == "spans" else {"type": ["string", "null"]}
@@ -105,13 +120,16 @@ class SectionTask:
     def request(self, text: str) -> CompletionRequest:
         units = split_units(text)
         rendered = _template(self.prompts_dir, self.prompt_name).render(
-            numbered_report=numbered(text, units), report=text
+            numbered_report=numbered(text, units), numbered_paragraphs=numbered(text, units, paragraphs=True),
+            report=text,
         )
         system, _, user = rendered.partition(_USER_MARK)
         if not user:
             raise ConfigError(f"prompt {self.prompt_name!r} has no '{_USER_MARK}' line")
-        if self.mode == "labels":
-            max_tokens = 16 + 2 * len(units)  # one token per letter and its space, and the JSON around them
+        if self.mode in ("labels", "tags"):
+            # labels: a letter and its space per unit; tags: the number's digits and a letter
+            per_unit = 2 if self.mode == "labels" else 2 + len(str(len(units)))
+            max_tokens = 16 + per_unit * len(units)
             constraints = Constraints(response_schema(self.mode, len(units)), units=len(units))
         elif self.mode == "spans":
             max_tokens = 24 + 10 * len(SECTION_NAMES)
@@ -129,11 +147,13 @@ class SectionTask:
             answer = json.loads(reply)
         except json.JSONDecodeError:
             raise SectionValidationError("not_json") from None
-        keys = {"labels"} if self.mode == "labels" else set(SECTION_NAMES)
+        keys = {self.mode} if self.mode in ("labels", "tags") else set(SECTION_NAMES)
         if not isinstance(answer, dict) or set(answer) != keys:
             raise SectionValidationError("wrong_keys")
         if self.mode == "labels":
             spans = _spans_from_labels(text, answer["labels"])
+        elif self.mode == "tags":
+            spans = _spans_from_labels(text, _letters_of_tags(answer["tags"]))
         elif self.mode == "spans":
             spans = _spans_from_units(text, answer)
         else:
@@ -141,6 +161,18 @@ class SectionTask:
         spans = {name: _strip_header(text, span) for name, span in spans.items()}
         _check(text, spans)
         return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, ("llm",))
+
+
+def _letters_of_tags(value: Any) -> str:
+    """ "1O2I3F" -> "O I F": each letter after its unit number, the numbers 1, 2, 3, ... in turn."""
+    if not isinstance(value, str):
+        raise SectionValidationError("wrong_type")
+    pairs = re.findall(r"(\d+)(\D)", value)
+    if "".join(n + letter for n, letter in pairs) != value:
+        raise SectionValidationError("not_tags")
+    if [int(n) for n, _ in pairs] != list(range(1, len(pairs) + 1)):
+        raise SectionValidationError("wrong_unit_number")
+    return " ".join(letter for _, letter in pairs)
 
 
 def _spans_from_labels(text: str, value: Any) -> dict[str, Span | None]:

@@ -19,6 +19,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9(\[])")
 _NO_BREAK_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Drs|Prof|vs|approx|e\.g|i\.e|No|no|Fig|fig)\.|(?<!\S)\d{1,2}\.|\b[A-Z]\.)$"
 )
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _NO_BREAK_WINDOW = 16  # longer than any match of _NO_BREAK_BEFORE
 
 
@@ -76,6 +77,12 @@ def _append(pieces: list[tuple[int, int]], line: str, start: int, end: int) -> N
         pieces.append((start + lead, start + lead + len(stripped)))
 
 
-def numbered(text: str, units: list[Unit]) -> str:
-    """The report as the prompt shows it: one unit per line, "[n] text"."""
-    return "\n".join(f"[{i}] {text[u.start : u.end]}" for i, u in enumerate(units, start=1))
+def numbered(text: str, units: list[Unit], paragraphs: bool = False) -> str:
+    """The report as the prompt shows it: one unit per line, "[n] text"; with `paragraphs`, a blank
+    line where the report has one between two units (a paragraph break is a hint of a new section)."""
+    lines = []
+    for i, u in enumerate(units, start=1):
+        if paragraphs and i > 1 and _BLANK_LINE.search(text, units[i - 2].end, u.start):
+            lines.append("")
+        lines.append(f"[{i}] {text[u.start : u.end]}")
+    return "\n".join(lines)

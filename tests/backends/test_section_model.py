@@ -5,13 +5,15 @@ regresses).
 The model is SmolLM2-135M-Instruct with the committed LoRA adapter merged (`models/radprep-sections-135m`),
 built by `scripts/install` (CI does); the tests skip cleanly where vLLM or the model folder is missing. Its
 own module, so that the engine of `test_vllm.py` (the base model) is closed before this one starts (~30 s
-on 2 cores). Held to parseable output: `spans` (its own mode) and `labels` (the pattern bounds its length);
-not `text`, which it was never trained on and in which it can run to the token limit inside a string.
+on 2 cores). Held to parseable output: `tags` (its own mode) and `labels` (in both, the pattern bounds the
+answer's length); not `spans` or `text`, which it was never trained on and in which nothing bounds the
+length of a number or a string.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -19,7 +21,7 @@ from service.backends import load_profile
 from service.backends.vllm import VllmBackend
 from service.pipeline import section_task
 from service.sections.router import SectionRouter
-from service.sections.task import SectionTask
+from service.sections.task import SectionTask, tag_pattern
 from service.settings import Settings
 
 PROFILE = load_profile("radprep-sections-135m")
@@ -42,14 +44,14 @@ def test_the_pipeline_asks_the_section_model_in_the_mode_of_its_profile() -> Non
             self.profile = PROFILE
 
     task = section_task(Settings(), Engine())
-    assert (task.mode, task.prompt_version) == ("spans", "v2") == (PROFILE.mode, PROFILE.prompt_version)
+    assert (task.mode, task.prompt_version) == ("tags", "v1") == (PROFILE.mode, PROFILE.prompt_version)
     assert section_task(Settings(mode="labels"), Engine()).mode == "labels"  # RADPREP_MODE overrides it
     assert (section_task(Settings(), None).mode, section_task(Settings(), None).prompt_version) == ("spans", "v1")
 
 
 @pytest.mark.vllm
 @needs_engine
-@pytest.mark.parametrize(("mode", "version"), [("spans", "v2"), ("labels", "v1")])
+@pytest.mark.parametrize(("mode", "version"), [("tags", "v1"), ("labels", "v1")])
 def test_the_section_model_returns_schema_valid_json_for_a_batch(backend: VllmBackend, mode: str,
                                                                  version: str) -> None:
     task = SectionTask(mode=mode, prompt_version=version)  # type: ignore[arg-type]
@@ -63,9 +65,7 @@ def test_the_section_model_returns_schema_valid_json_for_a_batch(backend: VllmBa
             assert set(answer) == {"labels"} and len(answer["labels"].split()) == units
             assert set(answer["labels"].split()) <= set("ICFMO")
         else:
-            assert set(answer) == {"indication", "comparison", "findings", "impression"}
-            assert all(isinstance(n, int) and 1 <= n <= units for v in answer.values() for n in v)
-            assert all(len(v) <= 2 for v in answer.values())
+            assert set(answer) == {"tags"} and re.fullmatch(tag_pattern(units), answer["tags"])
     assert backend.usage.output_tokens > 0
 
 
@@ -111,10 +111,10 @@ KNOWN: list[tuple[str, dict[str, str | None]]] = [
       "findings": "The right internal jugular catheter tip is in the superior vena cava. No pneumothorax.",
       "impression": "Catheter in good position without pneumothorax."}),
 ]
-KNOWN_RIGHT = 1
+KNOWN_RIGHT = 7
 """Of the KNOWN reports, how many the model must section exactly (every section) on the llm route: the
-committed adapter gets 1 of 8 (measured; it is undertrained, see its model card), so this catches a
-model that gets none; raise it with a better adapter."""
+committed adapter (tags mode) gets 7 of 8 (measured; the miss puts a findings sentence into the
+impression). It was 1 of 8 with the earlier spans adapter; raise it with a better adapter, never lower it."""
 
 
 @pytest.mark.vllm

@@ -7,13 +7,14 @@ folder is missing. One engine is started for the whole module (~30 s on 2 cores)
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from service.backends import Constraints, FakeBackend, load_profile
 from service.backends.vllm import VllmBackend, tightened
 from service.sections.router import SectionRouter
-from service.sections.task import SectionTask, response_schema
+from service.sections.task import SectionTask, response_schema, tag_pattern
 
 PROFILE = load_profile("smollm2-135m")
 REPORTS = [
@@ -47,7 +48,7 @@ def backend():  # type: ignore[no-untyped-def]
 
 @pytest.mark.vllm
 @needs_engine
-@pytest.mark.parametrize("mode", ["labels", "spans", "text"])
+@pytest.mark.parametrize("mode", ["tags", "labels", "spans", "text"])
 def test_the_engine_returns_schema_valid_json_for_a_batch(backend: VllmBackend, mode: str) -> None:
     task = SectionTask(mode=mode)  # type: ignore[arg-type]
     calls_before = backend.usage.calls
@@ -59,6 +60,10 @@ def test_the_engine_returns_schema_valid_json_for_a_batch(backend: VllmBackend, 
             units = task.request(report).constraints.units
             assert set(answer) == {"labels"} and len(answer["labels"].split()) == units
             assert set(answer["labels"].split()) <= set("ICFMO")
+            continue
+        if mode == "tags":
+            units = task.request(report).constraints.units
+            assert set(answer) == {"tags"} and re.fullmatch(tag_pattern(units), answer["tags"])
             continue
         assert set(answer) == {"indication", "comparison", "findings", "impression"}
         if mode == "spans":

@@ -42,6 +42,11 @@ def test_the_section_model_is_built_from_a_clean_models_dir(tmp_path: Path) -> N
     assert (built / "tokenizer.json").is_file() and config.get("dtype", config.get("torch_dtype")) == "float32"
     again = subprocess.run(build, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
     assert again.returncode == 0 and "already built" in again.stdout
+    stamp = built / "adapter.sha256"
+    digest = stamp.read_text().strip()
+    stamp.write_text("0" * 64 + "\n")  # as if built from another adapter: stale, so it is merged again
+    stale = subprocess.run(build, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert stale.returncode == 0 and "changed since" in stale.stdout and stamp.read_text().strip() == digest
 
     if importlib.util.find_spec("peft") is None:
         return

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 import pytest  # noqa: E402
 import section_data  # noqa: E402
 
-from service.sections.task import SectionTask, labels_answer  # noqa: E402
+from service.sections.task import SectionTask, labels_answer, tags_answer  # noqa: E402
 from service.sections.units import split_units  # noqa: E402
 
 
@@ -21,10 +21,11 @@ def test_examples_are_seeded_and_labelled_unit_by_unit() -> None:
     assert rows == section_data.examples(120, seed=3) and rows != section_data.examples(120, seed=4)
     layouts = Counter(r["layout"].split("+")[0] for r in rows)
     assert set(layouts) == set(section_data.LAYOUTS) and layouts["headerless"] >= 15
-    task = SectionTask(mode="labels")
+    task, tags = SectionTask(mode="labels"), SectionTask(mode="tags")
     for row in rows:
         assert len(row["labels"]) == len(split_units(row["text"])) and set(row["labels"]) <= set("ICFMO")
         task.parse(row["text"], labels_answer(row["labels"]))  # every gold labelling is a valid answer
+        tags.parse(row["text"], tags_answer(row["labels"]))
 
 
 def test_the_gold_follows_the_pieces_not_the_headers() -> None:

@@ -56,7 +56,7 @@ def test_the_rules_backend_answers_like_the_rules_in_every_mode() -> None:
     from service.sections import RulesSectioner
     from service.sections.task import SectionTask
 
-    for mode in ("labels", "spans", "text"):
+    for mode in ("tags", "labels", "spans", "text"):
         router = SectionRouter("llm", RulesBackend(), SectionTask(mode=mode))  # type: ignore[arg-type]
         (out,), _ = router.split_batch([HEADERED])
         assert out.source == "llm" and out.result.sections == RulesSectioner().split(HEADERED).sections

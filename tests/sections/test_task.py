@@ -5,7 +5,7 @@ import pytest
 
 from service.backends import Constraints
 from service.errors import ConfigError, SectionValidationError
-from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema
+from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema, tag_pattern, tags_answer
 
 REPORT = (
     "EXAM: CHEST\nINDICATION: Cough. Fever.\nFINDINGS: The lungs are clear.  No effusion.\nIMPRESSION:\n"
@@ -112,3 +112,43 @@ def test_labels_requests_hold_the_answer_to_one_letter_per_unit() -> None:
     assert not re.fullmatch(pattern, "OIIFFMMO") and not re.fullmatch(pattern, "O I I F F M M Q")
     assert request.max_tokens <= 40 and "[8] Signed by: Dr. X" in request.messages[1]["content"]
     assert len(request.messages[0]["content"]) < 200  # the short prompt the model was trained on
+
+
+def test_tags_answers_give_each_numbered_unit_to_its_letters_section() -> None:
+    task = SectionTask(mode="tags")
+    assert tags_answer("OIIFFMMO") == '{"tags":"1O2I3I4F5F6M7M8O"}'
+    result = task.parse(REPORT, tags_answer("OIIFFMMO"))
+    assert result.sections == EXPECTED and result.reasons == ("llm",)
+
+
+@pytest.mark.parametrize(
+    ("tags", "reason"),
+    [("1O2I3I4F5F6M7M", "wrong_unit_count"), ("1O2I3I4F5F6M7M8O9O", "wrong_unit_count"),
+     ("1O2I3I4F5F6M8M7O", "wrong_unit_number"), ("1O2I3X4F5F6M7M8O", "unknown_label"),
+     ("1O2I3F4I5F6M7M8O", "not_contiguous"), ("1O2I3I4F5F6M7M8", "not_tags"), ("O I I F F M M O", "not_tags"),
+     (["1O"], "wrong_type")],
+)
+def test_tags_answers_that_cannot_be_a_sectioning_are_rejected(tags: object, reason: str) -> None:
+    with pytest.raises(SectionValidationError) as info:
+        SectionTask(mode="tags").parse(REPORT, json.dumps({"tags": tags}))
+    assert info.value.reason == reason
+    with pytest.raises(SectionValidationError, match="wrong_keys"):
+        SectionTask(mode="tags").parse(REPORT, labels_answer("OIIFFMMO"))
+
+
+def test_tags_requests_fix_the_unit_numbers_and_leave_one_letter_each_to_the_model() -> None:
+    request = SectionTask(mode="tags").request(REPORT)
+    pattern = request.constraints.schema["properties"]["tags"]["pattern"]
+    assert pattern == tag_pattern(8) and request.constraints.units == 8
+    assert re.fullmatch(pattern, "1O2I3I4F5F6M7M8O") and not re.fullmatch(pattern, "1O2I3I4F5F6M7M")
+    assert not re.fullmatch(pattern, "1O2I3I4F5F6M8M7O") and not re.fullmatch(pattern, "1O2I3I4F5F6M7M8Q")
+    assert re.fullmatch(tag_pattern(12), "".join(f"{n}F" for n in range(1, 13)))
+    assert request.max_tokens >= 3 * 8 and "[8] Signed by: Dr. X" in request.messages[1]["content"]
+    assert len(request.messages[0]["content"]) < 250  # the short prompt the model was trained on
+
+
+def test_the_tags_prompt_keeps_the_reports_blank_lines_between_units() -> None:
+    text = "Cough.\n\nLungs clear. No effusion.\n \nNormal chest."
+    shown = SectionTask(mode="tags").request(text).messages[1]["content"]
+    assert shown.split("\n") == ["[1] Cough.", "", "[2] Lungs clear.", "[3] No effusion.", "", "[4] Normal chest."]
+    assert "\n\n" not in SectionTask(mode="spans", prompt_version="v2").request(text).messages[1]["content"]

@@ -29,3 +29,10 @@ def test_headers_inside_a_line_start_a_new_unit() -> None:
     assert numbered(text, split_units(text)).splitlines() == [
         "[1] INDICATION: Cough", "[2] COMPARISON: None", "[3] FINDINGS: Clear.", "[4] IMPRESSION: Normal.",
     ]
+
+
+def test_numbered_paragraphs_shows_a_blank_line_where_the_report_has_one() -> None:
+    text = "Cough.\r\n\r\nLungs clear.\n\t\nNo effusion.\nNormal."
+    assert numbered(text, split_units(text), paragraphs=True).split("\n") == [
+        "[1] Cough.", "", "[2] Lungs clear.", "", "[3] No effusion.", "[4] Normal."]
+    assert "\n\n" not in numbered(text, split_units(text))
