@@ -100,13 +100,12 @@ def find_headers(text: str) -> tuple[Hit, ...]:
     are clear.") is looked up, not read again. Cached per text too: the rules, their checks and the
     headerless split read the same report's headers."""
     if "\n" not in text:
-        return _line_hits(text) if len(text) <= _MAX_CACHED_LINE else _find_headers(text)
+        return _line_hits(text)
     hits: list[Hit] = []
     offset = 0
-    line_hits = _line_hits
     for line in text.split("\n"):
         size = len(line)
-        if size and (found := line_hits(line) if size <= _MAX_CACHED_LINE else _find_headers(line)):
+        if size and (found := _line_hits(line)):
             if offset:
                 hits += [Hit(group, name, start + offset, end + offset, kinds)
                          for group, name, start, end, kinds in found]
@@ -120,15 +119,14 @@ _MAX_CACHED_LINE: Final = 400
 """Longer lines (a flattened report, hostile input) are read each time: the line cache stays small."""
 
 
-@lru_cache(maxsize=65536)
 def _line_hits(line: str) -> tuple[Hit, ...]:
-    return _find_headers(line)
+    return _cached_line_hits(line) if len(line) <= _MAX_CACHED_LINE else _find_headers(line)
 
 
 def clear_caches() -> None:
     """Forget the texts and lines seen (a benchmark's rounds each start cold)."""
     find_headers.cache_clear()
-    _line_hits.cache_clear()
+    _cached_line_hits.cache_clear()
 
 
 def _find_headers(text: str) -> tuple[Hit, ...]:
@@ -183,6 +181,9 @@ def _find_headers(text: str) -> tuple[Hit, ...]:
         if hit.start >= kept[-1].end:
             kept.append(hit)
     return tuple(kept)
+
+
+_cached_line_hits: Final = lru_cache(maxsize=65536)(_find_headers)
 
 
 def _markers(text: str) -> list[tuple[int, int]]:
@@ -370,3 +371,4 @@ EXAM_TITLE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 """A line that reads like an exam title or date line ("CHEST 2 VIEWS", "PA and LAT")."""
+
