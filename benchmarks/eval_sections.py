@@ -182,8 +182,9 @@ def flat_space(gold: Gold, title: str, rng: random.Random) -> str:
 
 
 def flat_space_any_case(gold: Gold, title: str, rng: random.Random) -> str:
-    """`flat_space` with a third of the headers in lower case: "... PM indication: ..." after a word
-    is no header by the grammar (it reads as prose), so these reports must come out unsure."""
+    """`flat_space` with a third of the headers in lower case: "... PM indication: ..." after a word is
+    prose by the grammar alone; the rules take it for a header where the report's other headers vouch for
+    the layout (``rules`` weak headers)."""
     return " ".join(line for line in _multiline(gold, title, rng, any_case=True).splitlines() if line.strip())
 
 

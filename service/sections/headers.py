@@ -16,7 +16,9 @@ run that is a known name wins; where the tail starts decides what is accepted:
    names in UPPER case or of several words, and any name right after a lower-case word or a
    de-identification placeholder ("cough Prior:", "XXXX Prior:"); in lower case only names
    of several words of the four sections ("... lateral reason for exam:"). A lower-case
-   single word ("the overall impression:") is prose.
+   single word ("... chest pain comparison:") is ``weak``: prose by itself, a header where the
+   report's other headers vouch for it (``rules``); never one or two words after a determiner
+   ("the overall impression:", "her history:").
 
 A name is an alias (or several joined by ``/``, ``&`` or ``and``: "FINDINGS/IMPRESSION");
 a section word may be misspelt by one edit ("IMPRESION", "FINIDNGS", "COMPARISION").
@@ -68,6 +70,10 @@ class Hit(NamedTuple):
 
 
 SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
+WEAK: Final = "weak"
+"""A section name with ":" after a word that the grammar alone reads as prose ("... lateral history: cough",
+"None Opinion:"). ``rules`` takes such names for headers only where the report's other labels say it is
+laid out in sections (``rules.promote_weak``); every other reader ignores them."""
 
 _DASHES: Final = "-\u2013\u2014"
 _REVERSED_TOKEN: Final = r"[\w'#&/()\-]*[A-Za-z#](?![\w'#&/()\-])"
@@ -213,12 +219,19 @@ def _classify_label(run: str, first_context: str, first_prev_lower: bool,
     """(offset of the tail in the run, group, kinds) for the longest tail of `run` accepted in its
     context, or an unknown capitalised label; None when neither."""
     words = [m.start() for m in _WORD_RE.finditer(run)]
+    weak = None
     for i, tail_start in enumerate(words):
         context = first_context if i == 0 else "word"
         prev_lower = first_prev_lower if i == 0 else _is_lowerish(run[words[i - 1] : tail_start].strip())
         accepted = _accept(run[tail_start:], context, colon, len(words) - i, prev_lower)
-        if accepted is not None:
+        if accepted is None:
+            continue
+        if accepted[0] != WEAK:
             return tail_start, accepted[0], accepted[1]
+        if weak is None and not _DETERMINERS.intersection(run[words[max(0, i - 2)] : tail_start].lower().split()):
+            weak = (tail_start, *accepted)  # the longest weak tail, unless a shorter one is a header
+    if weak is not None:
+        return weak
     if colon and first_context in ("line", "clause") and len(run) <= 40 and run.isupper():
         return 0, "label", ()
     return None
@@ -243,9 +256,10 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
             return "inline", kinds
         if not colon:
             return None
+        sections_only = all(k in SECTION_KINDS for k in kinds)
         if case == "lower":
-            multiword = " " in normal and normal not in GENERIC and all(k in SECTION_KINDS for k in kinds)
-            return ("upper", kinds) if multiword else None
+            multiword = " " in normal and normal not in GENERIC and sections_only
+            return ("upper", kinds) if multiword else (WEAK, kinds) if sections_only else None
         if case not in ("upper", "title"):
             return None
         if prev_lower or normal in AFTER_WORD_TITLE or normal in SHORT_LABELS or (
@@ -266,6 +280,13 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
             return ("line" if context == "line" else "inline"), (kind,)
     return None
 
+
+_DETERMINERS: Final = frozenset({
+    "the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my", "your",
+    "no", "any", "some", "each", "every", "another", "other", "such", "whose", "which", "what",
+})
+"""Closed-class words that open a noun phrase: a section name one or two words after one ("the overall
+impression:", "her history:") is the phrase's noun, never a weak header."""
 
 _PLACEHOLDER_RE: Final = re.compile(r"X{3,}\W*$|\*\*\]\W*$|_{2,}\W*$")
 """A de-identification placeholder ends the word before ("XXXX", "[**Date**]", "___"): a value, not a label."""

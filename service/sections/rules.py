@@ -51,6 +51,7 @@ reason                         penalty  meaning
 ``long_indication``            0.2      an indication much longer than the rest
 ``text_after_field``           0.2      prose after a field line, before a header
 ``lenient_header``             0.05     a header the checks found was used (below)
+``weak_header``                0.05     a name the grammar reads as prose was taken for a header
 =============================  =======  ==============================================
 
 So >= 0.9 means: findings or impression header found, no duplicates, nothing but an
@@ -68,7 +69,9 @@ it, and the second split is kept when it fails fewer checks.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final, NamedTuple
@@ -76,7 +79,7 @@ from typing import Final, NamedTuple
 from service.sections.aliases import ADDENDUM, CONTINUATION, OTHER, SIGNATURE, SUBHEADINGS
 from service.sections.checks import has_header_label, lenient_hits, plausibility, reads_as_findings, validate
 from service.sections.fields import FIELD, STAFF
-from service.sections.headers import EXAM_TITLE_RE, Hit, find_headers
+from service.sections.headers import EXAM_TITLE_RE, SECTION_HEADER_GROUPS, WEAK, Hit, find_headers
 from service.sections.headers import clear_caches as headers_clear_caches
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 
@@ -100,8 +103,10 @@ PENALTIES: Final[dict[str, float]] = {
     "date_after_indication": 0.3,
     "text_after_field": 0.2,
     "lenient_header": 0.05,
+    "weak_header": 0.05,
 }
 _LENIENT_REASONS: Final = ("header_inside", "preamble_text")
+_START: Final = operator.attrgetter("start")
 
 ORPHAN: Final = "orphan"
 """Text after a field line, before the next header: it belongs to no section."""
@@ -125,19 +130,45 @@ class RulesSectioner:
 
     def split(self, text: str) -> SectionResult:
         hits = find_headers(text)
-        result = _split(text, hits)
-        if not any(r.startswith(_LENIENT_REASONS) for r in result.reasons):
-            return result
-        # A header the grammar leaves out ("Comparison: None DESCRIPTION: ...") was seen by the checks:
-        # split again with it, and keep that split when it passes the checks the first one failed.
-        extra = lenient_hits(text, result, hits)
-        if not extra:
-            return result
-        second = _split(text, sorted([*hits, *extra], key=lambda hit: hit.start))
-        if len(second.reasons) < len(result.reasons) or second.confidence > result.confidence:
-            confidence = round(max(0.0, second.confidence - PENALTIES["lenient_header"]), 2)
-            return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "lenient_header"))
+        if any(hit.group == WEAK for hit in hits):
+            return _split_with_weak(text, hits)
+        return _split_checked(text, hits)
+
+
+def _split_with_weak(text: str, hits: Sequence[Hit]) -> SectionResult:
+    """The split at the grammar's headers, or at those and the weak names (``headers.WEAK``) that the
+    report's layout vouches for: the report has section headers by the grammar, and each weak name names
+    a section that no other label of the report names ("INDICATION: cough comparison: None findings: ...").
+    The second split is kept unless it fails more checks."""
+    strong = [hit for hit in hits if hit.group != WEAK]
+    weak = [(hit, _resolve(hit.kinds)[0]) for hit in hits if hit.group == WEAK]
+    named = {_resolve(hit.kinds)[0] for hit in strong if hit.group in SECTION_HEADER_GROUPS}
+    repeats = Counter(kind for _, kind in weak)
+    promoted = [hit._replace(group="inline") for hit, kind in weak if repeats[kind] == 1 and kind not in named]
+    first = _split_checked(text, strong)
+    if not promoted or not named:
+        return first
+    second = _split_checked(text, sorted([*strong, *promoted], key=_START))
+    if len(second.reasons) > len(first.reasons):
+        return first
+    confidence = round(max(0.0, second.confidence - PENALTIES["weak_header"]), 2)
+    return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "weak_header"))
+
+
+def _split_checked(text: str, hits: Sequence[Hit]) -> SectionResult:
+    """The split at `hits`; where a check sees a header the grammar left out ("Comparison: None
+    DESCRIPTION: ..."), the split again with it, kept when it passes the checks the first one failed."""
+    result = _split(text, hits)
+    if not any(r.startswith(_LENIENT_REASONS) for r in result.reasons):
         return result
+    extra = lenient_hits(text, result, hits)
+    if not extra:
+        return result
+    second = _split(text, sorted([*hits, *extra], key=_START))
+    if len(second.reasons) < len(result.reasons) or second.confidence > result.confidence:
+        confidence = round(max(0.0, second.confidence - PENALTIES["lenient_header"]), 2)
+        return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "lenient_header"))
+    return result
 
 
 def _split(text: str, hits: Sequence[Hit]) -> SectionResult:

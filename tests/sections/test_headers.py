@@ -44,6 +44,36 @@ def test_capitalised_headers_after_a_word_split_but_lower_case_ones_do_not() -> 
     assert [hit.name for hit in prose] == ["FINDINGS"]
 
 
+def test_lower_case_names_after_a_word_are_headers_where_the_report_has_headers() -> None:
+    """A flattened export with some headers in lower case: each names a section no other header names."""
+    text = ("PA and lateral chest INDICATION: chest pain comparisons: None findings: Lungs are clear. "
+            "No effusion. impression: Normal chest.")
+    result = SPLIT(text)
+    assert result.sections == {"indication": "chest pain", "comparison": "None",
+                               "findings": "Lungs are clear. No effusion.", "impression": "Normal chest."}
+    assert result.confidence >= 0.9 and "weak_header" in result.reasons
+    assert [hit.group for hit in find_headers(text)] == ["upper", "weak", "weak", "inline"]
+
+
+@pytest.mark.parametrize("text", [
+    # no header by the grammar: nothing vouches for the layout
+    "Patient with cough and fever history: asthma. Lungs are clear impression: no pneumonia.",
+    # the name is the noun of a phrase
+    "FINDINGS: Lungs clear. The overall impression: mild edema.\nCOMPARISON: None.",
+    "INDICATION: Her cough. Her history: asthma. FINDINGS: Clear.",
+])
+def test_lower_case_names_that_read_as_prose_stay_prose(text: str) -> None:
+    assert "weak_header" not in SPLIT(text).reasons
+
+
+def test_a_lower_case_name_of_a_section_the_report_names_already_is_prose() -> None:
+    text = ("FINDINGS: Heart normal and the findings are stable compared to prior findings: unchanged. "
+            "IMPRESSION: Stable.")
+    result = SPLIT(text)
+    assert result.sections["findings"] == text.split(" IMPRESSION")[0].removeprefix("FINDINGS: ")
+    assert "weak_header" not in result.reasons
+
+
 def test_short_labels_after_a_capitalised_word_or_a_placeholder() -> None:
     result = SPLIT("CHEST PA/LAT. Hx: Dyspnea Prior: None. Findings: Lungs clear. Imp: Normal.")
     assert result.sections == {"indication": "Dyspnea", "comparison": "None.", "findings": "Lungs clear.",
