@@ -45,45 +45,47 @@ from service.sections.headers import SECTION_HEADER_GROUPS, Hit, find_headers, n
 from service.sections.result import SectionResult, Span
 from service.sections.units import split_units
 
+# The cue patterns are in lower case and read lower-cased text (2-4x faster than (?i) alternations);
+# `_NONE_INSIDE` reads the text as written.
 _FINDINGS_CUE: Final = re.compile(
-    r"(?i)\b(?:lungs?|heart|cardiac|cardiomediastinal|mediastin\w*|hil(?:ar|um|a)|pleural|pneumothorax|effusions?"
+    r"\b(?:lungs?|heart|cardiac|cardiomediastinal|mediastin\w*|hil(?:ar|um|a)|pleural|pneumothorax|effusions?"
     r"|osseous|bony|silhouette|opacit\w*|consolidation|atelecta\w*|vascular\w*|aort\w*|trachea|diaphragm\w*"
     r"|costophrenic|granulomas?|nodules?|sternotomy|interstitial|cardiomegaly|edema)\b"
 )
 _HISTORY_CUE: Final = re.compile(
-    r"(?i)\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain\w*|pain|cough"
+    r"\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain\w*|pain|cough"
     r"|fever|short(?:ness)? of breath|sob|dyspnea|evaluat\w*|eval|r/o|rule out|assess\w*|pre-?op\w*|screen\w*"
     r"|follow[- ]?up|trauma|fall|injur\w*|weakness|fatigue|hemoptysis|wheez\w*|chills|tb|ppd|positive|smok\w*"
     r"|male|female|man|woman|patient|pt|for|question|concern|suspect\w*|\?)"
 )
-_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar\w*|prior|previous|earlier|old films?)\b")
-_PLACEHOLDER: Final = r"(?:X{3,}|\[\*\*[^*\]]*\*\*\]|<date>|_{3,})"
+_COMPARISON_CUE: Final = re.compile(r"\b(?:compar\w*|prior|previous|earlier|old films?)\b")
+_PLACEHOLDER: Final = r"(?:x{3,}|\[\*\*[^*\]]*\*\*\]|<date>|_{3,})"
 _COMPARISON_TAIL: Final = re.compile(
-    rf"(?i)(?:\bnone|\b\d{{1,4}}[/-]\d{{1,2}}(?:[/-]\d{{2,4}})?|{_PLACEHOLDER},[ \t]*(?:{_PLACEHOLDER}|\d{{4}}))\W*$"
+    rf"(?:\bnone|\b\d{{1,4}}[/-]\d{{1,2}}(?:[/-]\d{{2,4}})?|{_PLACEHOLDER},[ \t]*(?:{_PLACEHOLDER}|\d{{4}}))\W*$"
 )
 """An indication that ends in "None" or a date (also a de-identified one, "XXXX, XXXX") has
 swallowed an unlabelled comparison."""
 _NONE_INSIDE: Final = re.compile(r"\b(?:None|NONE)\b\.?[ \t]+[A-Z]")
 """An unlabelled "None" comparison between the indication and what follows."""
 _DATE_TAIL: Final = re.compile(
-    rf"(?i)(?:^|[\s.,;:])((?:(?:at|on|of|from|dated|since|earlier|today|yesterday|this|morning|afternoon|evening"
+    rf"(?:^|[\s.,;:])((?:(?:at|on|of|from|dated|since|earlier|today|yesterday|this|morning|afternoon|evening"
     rf"|tonight|hours?|hrs?|days?|weeks?|months?|ago|{_PLACEHOLDER}|\d{{1,4}}(?:[/:.-]\d{{1,4}})*)[\s,./-]*){{1,6}})$"
 )
 """The end of a value that is only dates, times and de-identified words ("... cough [**Date**]",
 "... for surgery. [**Date**].", "... drain out this morning at [**Time**]")."""
-_DATED: Final = re.compile(rf"(?i){_PLACEHOLDER}|\d|\b(?:none|yesterday|today|earlier|dated|available)\b")
+_DATED: Final = re.compile(rf"{_PLACEHOLDER}|\d|\b(?:none|yesterday|today|earlier|dated|available)\b")
 """A sentence of a comparison: a date, a placeholder, "none" / "not available"."""
 _WORDS: Final = re.compile(r"[A-Za-z]{2,}")
 _MIN_WORDS_AFTER_DATE: Final = 4
-_DATE_WORD: Final = re.compile(rf"(?i){_PLACEHOLDER}|\d[/:.-]\d|\b(?:yesterday|today|earlier)\b")
+_DATE_WORD: Final = re.compile(rf"{_PLACEHOLDER}|\d[/:.-]\d|\b(?:yesterday|today|earlier)\b")
 _FINDINGS_STATEMENT: Final = re.compile(
-    r"(?i)\b(?:lungs?|heart(?: size)?|cardiomediastinal silhouette|mediastin\w*|pleural spaces?|osseous structures"
+    r"\b(?:lungs?|heart(?: size)?|cardiomediastinal silhouette|mediastin\w*|pleural spaces?|osseous structures"
     r"|bony structures|pulmonary vasculature)\s+(?:is|are|appears?|remains?)\s+(?:\w+\s+){0,2}?"
     r"(?:normal|clear|unremarkable|within normal limits|stable|intact|expanded)\b"
 )
 """A findings statement ("the lungs are clear", "heart size is normal"): never a history."""
 _MIN_FINDINGS_CUES: Final = 3
-_STRONG_COMPARISON_CUE: Final = re.compile(r"(?i)\b(?:compar(?:ison|ed)|no prior|none available|dated)\b")
+_STRONG_COMPARISON_CUE: Final = re.compile(r"\b(?:compar(?:ison|ed)|no prior|none available|dated)\b")
 _PARAGRAPH: Final = re.compile(r"\n[ \t]*\r?\n")
 _LABEL: Final = re.compile(r"(?<![\w'#/-])([A-Za-z][\w'#/-]*(?:[ \t]+[A-Za-z#][\w'#/-]*){0,3})[ \t]*:(?!//)")
 
@@ -149,15 +151,16 @@ def plausibility(text: str, result: SectionResult, inline: Collection[str] = ())
     indication = sections["indication"] if "indication" in doubtful else None
     comparison = sections["comparison"] if "comparison" in doubtful else None
     if indication:
-        cues = {m.group().lower() for m in _FINDINGS_CUE.finditer(indication)}
-        units = _units(indication) if cues or _COMPARISON_CUE.search(indication) else [indication]
+        lower = indication.lower()
+        cues = {m.group() for m in _FINDINGS_CUE.finditer(lower)}
+        units = _units(indication) if cues or _COMPARISON_CUE.search(lower) else [lower]
         findings_like = [i for i, unit in enumerate(units) if cues and _reads_as(_FINDINGS_CUE, unit)]
         if (len(findings_like) >= 2 or (not sections["findings"] and any(i > 0 for i in findings_like))
-                or len(cues) >= _MIN_FINDINGS_CUES or (cues and _FINDINGS_STATEMENT.search(indication))):
+                or len(cues) >= _MIN_FINDINGS_CUES or (cues and _FINDINGS_STATEMENT.search(lower))):
             reasons.append("findings_in_indication")
-        if not sections["comparison"] and _comparison_like(indication, units):
+        if not sections["comparison"] and _comparison_like(indication, lower, units):
             reasons.append("comparison_in_indication")
-        elif not sections["comparison"] and not sections["findings"] and _date_tail(indication):
+        elif not sections["comparison"] and not sections["findings"] and _date_tail(lower):
             reasons.append("date_after_indication")
         words = len(indication.split())
         others = len((sections["findings"] or "").split()) + len((sections["impression"] or "").split())
@@ -181,8 +184,9 @@ def _long_comparison(comparison: str, findings_missing: bool) -> bool:
         return False
     if any(not _COMPARISON_CUE.search(u) and not _DATED.search(u) for u in units[1:]):
         return True
-    dates = list(_DATED.finditer(comparison))
-    return bool(dates) and len(_WORDS.findall(comparison, dates[-1].end())) >= _MIN_WORDS_AFTER_DATE
+    lower = comparison.lower()
+    dates = list(_DATED.finditer(lower))
+    return bool(dates) and len(_WORDS.findall(lower, dates[-1].end())) >= _MIN_WORDS_AFTER_DATE
 
 
 def doubtful_sections(text: str, result: SectionResult, inline: Collection[str] = ()) -> set[str]:
@@ -230,7 +234,7 @@ _WORD_BEFORE: Final = re.compile(r"(\S+)[ \t]*\Z")
 
 def reads_as_findings(chunk: str) -> bool:
     """Anatomy words ("lungs", "pleural", ...): findings, not an exam title."""
-    return _FINDINGS_CUE.search(chunk) is not None
+    return _FINDINGS_CUE.search(chunk.lower()) is not None
 
 
 def has_header_label(chunk: str) -> bool:
@@ -241,12 +245,13 @@ def has_header_label(chunk: str) -> bool:
     )
 
 
-def _comparison_like(indication: str, units: list[str]) -> bool:
-    if _COMPARISON_TAIL.search(indication[-_TAIL_CHARS:]) or _NONE_INSIDE.search(indication):
+def _comparison_like(indication: str, lower: str, units: list[str]) -> bool:
+    """`lower`: the indication in lower case; `units`: its units in lower case."""
+    if _COMPARISON_TAIL.search(lower[-_TAIL_CHARS:]) or _NONE_INSIDE.search(indication):
         return True
-    if _STRONG_COMPARISON_CUE.search(indication):
+    if _STRONG_COMPARISON_CUE.search(lower):
         return True
-    return _COMPARISON_CUE.search(indication) is not None and any(
+    return _COMPARISON_CUE.search(lower) is not None and any(
         _reads_as(_COMPARISON_CUE, unit) for unit in units[1:]
     )
 
@@ -255,7 +260,7 @@ _TAIL_CHARS: Final = 48
 
 
 def _date_tail(value: str) -> bool:
-    """The value ends in dates, times or placeholders after its words: where nothing separates the
+    """The value (in lower case) ends in dates, times or placeholders after its words: where nothing separates the
     indication from the impression, that is where an unlabelled comparison ("[**Date**]", "yesterday") sits."""
     match = _DATE_TAIL.search(value[-_TAIL_CHARS:])
     if match is None or _DATE_WORD.search(match.group(1)) is None:
@@ -269,7 +274,8 @@ def _reads_as(cue: re.Pattern[str], unit: str) -> bool:
 
 
 def _units(value: str) -> list[str]:
-    return [value[u.start : u.end] for u in split_units(value, headers=False)]
+    """The value's units in lower case, as the cue patterns read them."""
+    return [value[u.start : u.end].lower() for u in split_units(value, headers=False)]
 
 
 @lru_cache(maxsize=4096)

@@ -21,7 +21,7 @@ from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.rules import clear_caches as rules_clear_caches
-from service.sections.units import Unit, split_units
+from service.sections.units import UNIT_CUTS, Unit, split_units
 from service.sections.units import clear_cache as units_clear_cache
 
 CONFIDENCE = 0.4
@@ -111,18 +111,27 @@ def repair(text: str, result: SectionResult) -> SectionResult:
         return result
     units: list[Unit] = []
     owner: list[str] = []
+    # The report's headers are known (cached) already: a section holds one only where repeats were joined.
+    inner = [hit.start for hit in find_headers(text) if hit.group in UNIT_CUTS]
     for (start, end), name in present:
-        for unit in split_units(text[start:end]):
+        cuts = [at - start for at in inner if start < at < end]
+        for unit in split_units(text[start:end], headers=False, cuts=cuts):
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
     scores = [_scores(text, units, i) for i in range(len(units))]
+    # The states a unit of each present section may take: its own, and after its first unit the missing
+    # sections up to the next present one (state numbers: `_STATES`, a section's is its rank + 1).
+    ranks = [SECTION_NAMES.index(name) for _, name in present]
+    later = {name: (rank + 1, (ranks[j + 1] if j + 1 < len(ranks) else rank + 1) + 1)
+             for j, ((_, name), rank) in enumerate(zip(present, ranks, strict=True))}
     for i, name in enumerate(owner):
-        rank = SECTION_NAMES.index(name)
-        nxt = next((SECTION_NAMES.index(n) for _, n in present if SECTION_NAMES.index(n) > rank), rank + 1)
-        allowed = {name} if i == 0 or owner[i - 1] != name else {*SECTION_NAMES[SECTION_NAMES.index(name) : nxt]}
-        for state in _STATES:
-            scores[i][state] = scores[i][state] + _HEADER_BONUS if state == name else (
-                scores[i][state] if state in allowed else _FORBIDDEN)
+        own, end = later[name]
+        if i == 0 or owner[i - 1] != name:
+            end = own + 1
+        row = scores[i]
+        for state in range(len(_STATES)):
+            row[state] = row[state] + _HEADER_BONUS if state == own else (
+                row[state] if own < state < end else _FORBIDDEN)
     labels = _best_labels(text, units, scores)
     spans: dict[str, Span | None] = {}
     for name in SECTION_NAMES:
@@ -151,20 +160,20 @@ _MAX_SCORED_CHARS = 1000
 report without full stops), and each cue's search of a 100 KB unit took ~50 ms."""
 
 
-def _scores(text: str, units: list[Unit], i: int) -> dict[str, float]:
+def _scores(text: str, units: list[Unit], i: int) -> list[float]:
+    """The unit's score for each state, in `_STATES` order."""
     title, indication, findings, comparison, impression, list_item = _cues(
         text[units[i].start : min(units[i].end, units[i].start + _MAX_SCORED_CHARS)])
     last = i == len(units) - 1
     first = i == 0
-    return {
-        "none_before": 1.5 if first and title else -3.0,
-        "indication": (2.0 if indication else -1.0) + (0.5 if first else 0.0)
-        - (1.5 if findings and not indication else 0.0),
-        "comparison": 3.0 if comparison else -3.0,
-        "findings": 0.5 + (1.0 if findings else 0.0),
-        "impression": (2.0 if impression else -0.5) + (1.0 if last else 0.0) + (0.5 if list_item else 0.0),
-        "none_after": -3.0,
-    }
+    return [
+        1.5 if first and title else -3.0,  # none_before
+        (2.0 if indication else -1.0) + (0.5 if first else 0.0) - (1.5 if findings and not indication else 0.0),
+        3.0 if comparison else -3.0,  # comparison
+        0.5 + (1.0 if findings else 0.0),  # findings
+        (2.0 if impression else -0.5) + (1.0 if last else 0.0) + (0.5 if list_item else 0.0),  # impression
+        -3.0,  # none_after
+    ]
 
 
 def clear_caches() -> None:
@@ -189,7 +198,7 @@ def _cues(unit: str) -> tuple[bool, bool, bool, bool, bool, bool]:
     )
 
 
-def _best_labels(text: str, units: list[Unit], scores: list[dict[str, float]]) -> list[str]:
+def _best_labels(text: str, units: list[Unit], scores: list[list[float]]) -> list[str]:
     """Monotone labelling (states in _STATES order, each entered once) maximising the score.
 
     A step either stays in its state or moves to a later one with one bonus whatever the earlier state,
@@ -198,8 +207,7 @@ def _best_labels(text: str, units: list[Unit], scores: list[dict[str, float]]) -
     n, k = len(units), len(_STATES)
     best = [[0.0] * k for _ in range(n)]
     back = [[0] * k for _ in range(n)]
-    for s in range(k):
-        best[0][s] = scores[0][_STATES[s]]
+    best[0] = list(scores[0])
     for i in range(1, n):
         paragraph_break = "\n\n" in text[units[i - 1].end : units[i].start].replace("\r", "")
         move, stay = (0.75, -0.75) if paragraph_break else (-0.25, 0.0)
@@ -209,7 +217,7 @@ def _best_labels(text: str, units: list[Unit], scores: list[dict[str, float]]) -
             value, pointer = (top + move, top_state) if s else (float("-inf"), 0)
             if previous[s] + stay > value:
                 value, pointer = previous[s] + stay, s
-            row[s], pointers[s] = value + unit_scores[_STATES[s]], pointer
+            row[s], pointers[s] = value + unit_scores[s], pointer
             if previous[s] > top:
                 top, top_state = previous[s], s
     state = max(range(k), key=lambda s: best[n - 1][s])

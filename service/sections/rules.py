@@ -145,11 +145,10 @@ def _split_with_weak(text: str, hits: Sequence[Hit]) -> SectionResult:
     named = {_resolve(hit.kinds)[0] for hit in strong if hit.group in SECTION_HEADER_GROUPS}
     repeats = Counter(kind for _, kind in weak)
     promoted = [hit._replace(group="inline") for hit, kind in weak if repeats[kind] == 1 and kind not in named]
-    first = _split_checked(text, strong)
     if not promoted or not named:
-        return first
+        return _split_checked(text, strong)
     second = _split_checked(text, sorted([*strong, *promoted], key=_START))
-    if len(second.reasons) > len(first.reasons):
+    if second.reasons and len(second.reasons) > len((first := _split_checked(text, strong)).reasons):
         return first
     confidence = round(max(0.0, second.confidence - PENALTIES["weak_header"]), 2)
     return SectionResult(second.sections, second.spans, confidence, (*second.reasons, "weak_header"))

@@ -7,6 +7,7 @@ is verbatim by construction. Units cover every non-blank character of the report
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +20,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z0-9(\[])")
 _NO_BREAK_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Drs|Prof|vs|approx|e\.g|i\.e|No|no|Fig|fig)\.|(?<!\S)\d{1,2}\.|\b[A-Z]\.)$"
 )
+UNIT_CUTS = ("inline", "upper")
+"""The header hits a unit is cut before: those inside a line."""
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _NO_BREAK_WINDOW = 16  # longer than any match of _NO_BREAK_BEFORE
 
@@ -29,10 +32,11 @@ class Unit:
     end: int
 
 
-def split_units(text: str, headers: bool = True) -> list[Unit]:
+def split_units(text: str, headers: bool = True, cuts: Sequence[int] = ()) -> list[Unit]:
     """Lines, cut at sentence ends and before section headers inside a line
     ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers.
-    `headers=False`: lines and sentences only (for text known to hold no header).
+    `headers=False`: lines and sentences only (for text known to hold no header), and cut at the
+    offsets `cuts` (sorted) too: the headers inside `text` where the caller has found them already.
 
     Each line is cut on its own (no rule looks past its line), and a line seen before is looked up."""
     units: list[Unit] = []
@@ -40,7 +44,28 @@ def split_units(text: str, headers: bool = True) -> list[Unit]:
         offset, body = line.start(), line.group()
         pieces = _cached_line_units(body, headers) if len(body) <= _MAX_CACHED_LINE else _line_units(body, headers)
         units += [Unit(offset + start, offset + end) for start, end in pieces]
-    return units
+    return _cut(text, units, cuts) if cuts else units
+
+
+def _cut(text: str, units: list[Unit], cuts: Sequence[int]) -> list[Unit]:
+    """`units` cut again at each offset of `cuts` inside one (the same pieces as cutting the lines at
+    all the offsets at once: each piece is stripped either way)."""
+    out: list[Unit] = []
+    at = 0
+    for unit in units:
+        while at < len(cuts) and cuts[at] <= unit.start:
+            at += 1
+        start = unit.start
+        while at < len(cuts) and cuts[at] < unit.end:
+            pieces: list[tuple[int, int]] = []
+            _append(pieces, text, start, cuts[at])
+            out += [Unit(a, b) for a, b in pieces]
+            start = cuts[at]
+            at += 1
+        pieces = []
+        _append(pieces, text, start, unit.end)
+        out += [Unit(a, b) for a, b in pieces]
+    return out
 
 
 _LINE = re.compile(r"[^\r\n]+")
@@ -52,7 +77,7 @@ def _line_units(line: str, headers: bool) -> tuple[tuple[int, int], ...]:
     cuts = {brk.end() for brk in _SENTENCE_END.finditer(line)
             if not _NO_BREAK_BEFORE.search(line, max(0, brk.start() - _NO_BREAK_WINDOW), brk.start())}
     if headers:
-        cuts |= {hit.start for hit in find_headers(line) if hit.group in ("inline", "upper")}
+        cuts |= {hit.start for hit in find_headers(line) if hit.group in UNIT_CUTS}
     pieces: list[tuple[int, int]] = []
     start = 0
     for cut in sorted(c for c in cuts if 0 < c < len(line)):

@@ -36,3 +36,19 @@ def test_numbered_paragraphs_shows_a_blank_line_where_the_report_has_one() -> No
     assert numbered(text, split_units(text), paragraphs=True).split("\n") == [
         "[1] Cough.", "", "[2] Lungs clear.", "", "[3] No effusion.", "[4] Normal."]
     assert "\n\n" not in numbered(text, split_units(text))
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .\n\r!?AZ19:")), max_size=200), st.data())
+def test_units_cut_at_given_offsets_are_the_units_cut_again(text: str, data: st.DataObject) -> None:
+    """Cutting at offsets found elsewhere (the report's headers) splits the units there and nowhere else."""
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=8))))
+    plain = split_units(text, headers=False)
+    units = split_units(text, headers=False, cuts=cuts)
+    assert not any(u.start < cut < u.end for u in units for cut in cuts)
+    for whole in plain:  # each plain unit is the run of cut units inside it, stripped
+        inside = [u for u in units if whole.start <= u.start and u.end <= whole.end]
+        assert inside and (inside[0].start, inside[-1].end) == (whole.start, whole.end)
+        bounds = [whole.start, *(c for c in cuts if whole.start < c < whole.end), whole.end]
+        expected = [(a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(text[a:b].rstrip()))
+                    for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+        assert [(u.start, u.end) for u in inside] == expected
