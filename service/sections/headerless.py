@@ -124,19 +124,14 @@ def repair(text: str, result: SectionResult) -> SectionResult:
     ranks = [SECTION_NAMES.index(name) for _, name in present]
     later = {name: (rank + 1, (ranks[j + 1] if j + 1 < len(ranks) else rank + 1) + 1)
              for j, ((_, name), rank) in enumerate(zip(present, ranks, strict=True))}
+    k = len(_STATES)
     for i, name in enumerate(owner):
         own, end = later[name]
         if i == 0 or owner[i - 1] != name:
             end = own + 1
         row = scores[i]
-        for state in range(len(_STATES)):
-            row[state] = row[state] + _HEADER_BONUS if state == own else (
-                row[state] if own < state < end else _FORBIDDEN)
-    labels = _best_labels(text, units, scores)
-    spans: dict[str, Span | None] = {}
-    for name in SECTION_NAMES:
-        members = [u for u, label in zip(units, labels, strict=True) if label == name]
-        spans[name] = (members[0].start, members[-1].end) if members else None
+        scores[i] = [_FORBIDDEN] * own + [row[own] + _HEADER_BONUS, *row[own + 1 : end]] + [_FORBIDDEN] * (k - end)
+    spans = _spans_of(units, _best_labels(text, units, scores))
     confidence = min(result.confidence, REPAIR_CONFIDENCE)
     return SectionResult.from_spans(text, spans, confidence, (*result.reasons, "heuristic_repair"))
 
@@ -147,12 +142,18 @@ def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     if not units:
         return SectionResult.from_spans(text, {}, 0.0, ("empty",))
     scores = [_scores(text, units, i) for i in range(len(units))]
-    labels = _best_labels(text, units, scores)
-    spans: dict[str, Span | None] = {}
-    for name in SECTION_NAMES:
-        members = [u for u, label in zip(units, labels, strict=True) if label == name]
-        spans[name] = (members[0].start, members[-1].end) if members else None
+    spans = _spans_of(units, _best_labels(text, units, scores))
     return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
+
+
+def _spans_of(units: list[Unit], labels: list[str]) -> dict[str, Span | None]:
+    """Each section's span: from its first unit to its last (a monotone labelling: one run each)."""
+    spans: dict[str, Span | None] = dict.fromkeys(SECTION_NAMES)
+    for unit, label in zip(units, labels, strict=True):
+        if label in spans:
+            span = spans[label]
+            spans[label] = (unit.start, unit.end) if span is None else (span[0], unit.end)
+    return spans
 
 
 _MAX_SCORED_CHARS = 1000
@@ -209,17 +210,22 @@ def _best_labels(text: str, units: list[Unit], scores: list[list[float]]) -> lis
     back = [[0] * k for _ in range(n)]
     best[0] = list(scores[0])
     for i in range(1, n):
-        paragraph_break = "\n\n" in text[units[i - 1].end : units[i].start].replace("\r", "")
+        gap = text[units[i - 1].end : units[i].start]
+        paragraph_break = "\n" in gap and "\n\n" in gap.replace("\r", "")
         move, stay = (0.75, -0.75) if paragraph_break else (-0.25, 0.0)
         previous, row, pointers, unit_scores = best[i - 1], best[i], back[i], scores[i]
-        top, top_state = float("-inf"), 0  # the best state before s, the earliest on ties
-        for s in range(k):
-            value, pointer = (top + move, top_state) if s else (float("-inf"), 0)
-            if previous[s] + stay > value:
-                value, pointer = previous[s] + stay, s
-            row[s], pointers[s] = value + unit_scores[s], pointer
-            if previous[s] > top:
-                top, top_state = previous[s], s
+        top, top_state = previous[0], 0  # the best state before s, the earliest on ties
+        row[0] = previous[0] + stay + unit_scores[0]
+        for s in range(1, k):
+            held = previous[s]
+            if held + stay > top + move:
+                row[s] = held + stay + unit_scores[s]
+                pointers[s] = s
+            else:
+                row[s] = top + move + unit_scores[s]
+                pointers[s] = top_state
+            if held > top:
+                top, top_state = held, s
     state = max(range(k), key=lambda s: best[n - 1][s])
     labels = [""] * n
     for i in range(n - 1, -1, -1):
