@@ -283,10 +283,11 @@ def _accept(name: str, context: str, colon: bool, n_words: int,
 
 _DETERMINERS: Final = frozenset({
     "the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my", "your",
-    "no", "any", "some", "each", "every", "another", "other", "such", "whose", "which", "what",
+    "any", "some", "each", "every", "another", "other", "such", "whose", "which", "what",
 })
 """Closed-class words that open a noun phrase: a section name one or two words after one ("the overall
-impression:", "her history:") is the phrase's noun, never a weak header."""
+impression:", "her history:") is the phrase's noun, never a weak header. Not "no": a findings sentence
+ends in "... no effusion impression:"."""
 
 _PLACEHOLDER_RE: Final = re.compile(r"X{3,}\W*$|\*\*\]\W*$|_{2,}\W*$")
 """A de-identification placeholder ends the word before ("XXXX", "[**Date**]", "___"): a value, not a label."""

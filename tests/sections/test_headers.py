@@ -53,6 +53,10 @@ def test_lower_case_names_after_a_word_are_headers_where_the_report_has_headers(
                                "findings": "Lungs are clear. No effusion.", "impression": "Normal chest."}
     assert result.confidence >= 0.9 and "weak_header" in result.reasons
     assert [hit.group for hit in find_headers(text)] == ["upper", "weak", "weak", "inline"]
+    lower = SPLIT("EXAM: CXR\nindication: cough comparison: 2/3/2020 findings: lungs clear, no effusion "
+                  "impression: negative")
+    assert lower.sections == {"indication": "cough", "comparison": "2/3/2020",
+                              "findings": "lungs clear, no effusion", "impression": "negative"}
 
 
 @pytest.mark.parametrize("text", [
