@@ -1,19 +1,25 @@
 """A heuristic splitter for reports without headers: the fallback when no LLM answers well.
 
-The report is cut into units (sentences and lines, `units`); each unit is scored for each section
-by cue words (an age or a symptom for the indication, "prior"/"compared" for the comparison, anatomy
-for the findings, a conclusion phrase or the last place for the impression), and the best labelling
-in report order — indication, comparison, findings, impression, each one run of units, any of them
-absent — is found by dynamic programming. Blank lines are preferred as section boundaries. The
-result carries a low confidence (`CONFIDENCE`): good enough to keep a dataset usable, never mistaken
-for a header-based split.
+The report is cut into units (sentences and lines, `units`); each unit is scored for each state by
+a linear model over its features (`unit_features`: cue words — an age or a symptom for the indication,
+"prior"/"compared" for the comparison, anatomy for the findings, a conclusion phrase for the impression
+— and its place: first, last, first or last paragraph, paragraph start or end, length, position), and
+the best labelling in report order — indication, comparison, findings, impression, each one run of
+units, any of them absent — is found by dynamic programming, with learned weights for staying in a
+state or moving on, at a blank line or not. The weights (`heuristic_weights.json`) are learned by
+`models/train_heuristic.py` (an averaged structured perceptron) from radprep's own generated reports
+and washu_hl7, never from evaluation text. The result carries a low confidence (`CONFIDENCE`): good
+enough to keep a dataset usable, never mistaken for a header-based split.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import Final
 
 from service.sections.aliases import SECTION_KINDS, SIGNATURE
 from service.sections.fields import STAFF
@@ -29,6 +35,7 @@ REPAIR_CONFIDENCE = 0.6
 _REPAIRABLE = frozenset({"findings_in_indication", "comparison_in_indication", "long_comparison", "long_indication"})
 _HEADER_BONUS = 1.0
 _FORBIDDEN = -1e9
+WEIGHTS_PATH: Final = Path(__file__).with_name("heuristic_weights.json")
 # The cue patterns are in lower case and read the lower-cased unit (`_cues`).
 _INDICATION = re.compile(
     r"\b(?:\d{1,3}[- ]?(?:year|yr|y/?o|yo\b)|years? old|history|hx|s/p|status post|complain|pain|cough|fever"
@@ -65,7 +72,7 @@ _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
 _SECTION_LIKE = frozenset({*SECTION_KINDS, "continuation", "addendum"})
-_STATES = ("none_before", *SECTION_NAMES, "none_after")
+STATES: Final = ("none_before", *SECTION_NAMES, "none_after")
 
 
 def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> SectionResult:
@@ -118,20 +125,21 @@ def repair(text: str, result: SectionResult) -> SectionResult:
         for unit in split_units(text[start:end], headers=False, cuts=cuts):
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
-    scores = [_scores(text, units, i) for i in range(len(units))]
+    breaks = paragraph_breaks(text, units)
+    scores = [list(row) for row in unit_scores(text, units, breaks)]
     # The states a unit of each present section may take: its own, and after its first unit the missing
-    # sections up to the next present one (state numbers: `_STATES`, a section's is its rank + 1).
+    # sections up to the next present one (state numbers: `STATES`, a section's is its rank + 1).
     ranks = [SECTION_NAMES.index(name) for _, name in present]
     later = {name: (rank + 1, (ranks[j + 1] if j + 1 < len(ranks) else rank + 1) + 1)
              for j, ((_, name), rank) in enumerate(zip(present, ranks, strict=True))}
-    k = len(_STATES)
+    k = len(STATES)
     for i, name in enumerate(owner):
         own, end = later[name]
         if i == 0 or owner[i - 1] != name:
             end = own + 1
         row = scores[i]
         scores[i] = [_FORBIDDEN] * own + [row[own] + _HEADER_BONUS, *row[own + 1 : end]] + [_FORBIDDEN] * (k - end)
-    spans = _spans_of(units, _best_labels(text, units, scores))
+    spans = _spans_of(units, best_states(scores, breaks, _model()[1]))
     confidence = min(result.confidence, REPAIR_CONFIDENCE)
     return SectionResult.from_spans(text, spans, confidence, (*result.reasons, "heuristic_repair"))
 
@@ -141,18 +149,19 @@ def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     units = [u for u in split_units(text) if not any(a <= u.start < b for a, b in skip)]
     if not units:
         return SectionResult.from_spans(text, {}, 0.0, ("empty",))
-    scores = [_scores(text, units, i) for i in range(len(units))]
-    spans = _spans_of(units, _best_labels(text, units, scores))
+    breaks = paragraph_breaks(text, units)
+    spans = _spans_of(units, best_states(unit_scores(text, units, breaks), breaks, _model()[1]))
     return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
 
 
-def _spans_of(units: list[Unit], labels: list[str]) -> dict[str, Span | None]:
+def _spans_of(units: list[Unit], states: list[int]) -> dict[str, Span | None]:
     """Each section's span: from its first unit to its last (a monotone labelling: one run each)."""
     spans: dict[str, Span | None] = dict.fromkeys(SECTION_NAMES)
-    for unit, label in zip(units, labels, strict=True):
-        if label in spans:
-            span = spans[label]
-            spans[label] = (unit.start, unit.end) if span is None else (span[0], unit.end)
+    for unit, state in zip(units, states, strict=True):
+        if 0 < state <= len(SECTION_NAMES):
+            name = SECTION_NAMES[state - 1]
+            span = spans[name]
+            spans[name] = (unit.start, unit.end) if span is None else (span[0], unit.end)
     return spans
 
 
@@ -161,25 +170,84 @@ _MAX_SCORED_CHARS = 1000
 report without full stops), and each cue's search of a 100 KB unit took ~50 ms."""
 
 
-def _scores(text: str, units: list[Unit], i: int) -> list[float]:
-    """The unit's score for each state, in `_STATES` order."""
-    title, indication, findings, comparison, impression, list_item = _cues(
-        text[units[i].start : min(units[i].end, units[i].start + _MAX_SCORED_CHARS)])
-    last = i == len(units) - 1
-    first = i == 0
-    return [
-        1.5 if first and title else -3.0,  # none_before
-        (2.0 if indication else -1.0) + (0.5 if first else 0.0) - (1.5 if findings and not indication else 0.0),
-        3.0 if comparison else -3.0,  # comparison
-        0.5 + (1.0 if findings else 0.0),  # findings
-        (2.0 if impression else -0.5) + (1.0 if last else 0.0) + (0.5 if list_item else 0.0),  # impression
-        -3.0,  # none_after
-    ]
+def paragraph_breaks(text: str, units: list[Unit]) -> list[bool]:
+    """For each unit, whether a blank line stands before it."""
+    breaks = [False]
+    for previous, unit in zip(units, units[1:], strict=False):
+        gap = text[previous.end : unit.start]
+        breaks.append("\n" in gap and "\n\n" in gap.replace("\r", ""))
+    return breaks
+
+
+_CUE_NAMES: Final = ("title", "indication_cue", "findings_cue", "comparison_cue", "impression_cue", "list_item")
+
+
+def unit_features(text: str, units: list[Unit], breaks: list[bool]) -> list[tuple[str, ...]]:
+    """Each unit's features: its cues (`_cues`) and its place in the report."""
+    n = len(units)
+    paragraph = [0] * n
+    for i in range(1, n):
+        paragraph[i] = paragraph[i - 1] + breaks[i]
+    paragraphs = paragraph[-1] + 1 if n else 0
+    out = []
+    for i, unit in enumerate(units):
+        cues = _cues(text[unit.start : min(unit.end, unit.start + _MAX_SCORED_CHARS)])
+        features = ["bias", *(name for name, cue in zip(_CUE_NAMES, cues, strict=True) if cue)]
+        if cues[2] and not cues[1]:
+            features.append("findings_cue_only")
+        if i == 0:
+            features.append("first")
+        if i == n - 1:
+            features.append("last")
+        if paragraphs == 1:
+            features.append("one_paragraph")
+        else:
+            if paragraph[i] == 0:
+                features.append("first_paragraph")
+            if paragraph[i] == paragraphs - 1:
+                features.append("last_paragraph")
+            if i == 0 or breaks[i]:
+                features.append("paragraph_start")
+            if i == n - 1 or breaks[i + 1]:
+                features.append("paragraph_end")
+        size = unit.end - unit.start
+        features.append("short" if size < 30 else "medium" if size < 80 else "long")
+        features.append(f"quarter_{min(3, 4 * i // max(1, n))}")
+        out.append(tuple(features))
+    return out
+
+
+def unit_scores(text: str, units: list[Unit], breaks: list[bool]) -> list[tuple[float, ...]]:
+    """Each unit's score for each state (`STATES` order): the sum of its features' learned weights."""
+    return [_row(features) for features in unit_features(text, units, breaks)]
+
+
+@lru_cache(maxsize=4096)
+def _row(features: tuple[str, ...]) -> tuple[float, ...]:
+    weights = _model()[0]
+    row = [0.0] * len(STATES)
+    for feature in features:
+        for state, weight in enumerate(weights.get(feature, ())):
+            row[state] += weight
+    return tuple(row)
+
+
+Transitions = tuple[tuple[float, float], tuple[float, float]]
+"""(stay, move) scores, each (within a paragraph, at a blank line)."""
+
+
+@lru_cache(maxsize=1)
+def _model() -> tuple[dict[str, tuple[float, ...]], Transitions]:
+    model = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    weights = {feature: tuple(row) for feature, row in model["weights"].items()}
+    stay, move = model["transitions"]["stay"], model["transitions"]["move"]
+    return weights, ((stay[0], stay[1]), (move[0], move[1]))
 
 
 def clear_caches() -> None:
     """Forget the sentences, titles and header lines seen: each round of a benchmark starts cold."""
     _cues.cache_clear()
+    _row.cache_clear()
     units_clear_cache()
     rules_clear_caches()
 
@@ -199,36 +267,35 @@ def _cues(unit: str) -> tuple[bool, bool, bool, bool, bool, bool]:
     )
 
 
-def _best_labels(text: str, units: list[Unit], scores: list[list[float]]) -> list[str]:
-    """Monotone labelling (states in _STATES order, each entered once) maximising the score.
+def best_states(scores: Sequence[Sequence[float]], breaks: list[bool], transitions: Transitions) -> list[int]:
+    """Monotone labelling (states in STATES order, each entered once) maximising the score.
 
-    A step either stays in its state or moves to a later one with one bonus whatever the earlier state,
+    A step either stays in its state or moves to a later one with one score whatever the earlier state,
     so the best earlier state is a running maximum: k steps per unit, not k². Ties go to the earliest
     state, and staying wins only when strictly better."""
-    n, k = len(units), len(_STATES)
+    n, k = len(scores), len(STATES)
     best = [[0.0] * k for _ in range(n)]
     back = [[0] * k for _ in range(n)]
     best[0] = list(scores[0])
+    (stay_in, stay_at_break), (move_in, move_at_break) = transitions
     for i in range(1, n):
-        gap = text[units[i - 1].end : units[i].start]
-        paragraph_break = "\n" in gap and "\n\n" in gap.replace("\r", "")
-        move, stay = (0.75, -0.75) if paragraph_break else (-0.25, 0.0)
-        previous, row, pointers, unit_scores = best[i - 1], best[i], back[i], scores[i]
+        stay, move = (stay_at_break, move_at_break) if breaks[i] else (stay_in, move_in)
+        previous, row, pointers, here = best[i - 1], best[i], back[i], scores[i]
         top, top_state = previous[0], 0  # the best state before s, the earliest on ties
-        row[0] = previous[0] + stay + unit_scores[0]
+        row[0] = previous[0] + stay + here[0]
         for s in range(1, k):
             held = previous[s]
             if held + stay > top + move:
-                row[s] = held + stay + unit_scores[s]
+                row[s] = held + stay + here[s]
                 pointers[s] = s
             else:
-                row[s] = top + move + unit_scores[s]
+                row[s] = top + move + here[s]
                 pointers[s] = top_state
             if held > top:
                 top, top_state = held, s
     state = max(range(k), key=lambda s: best[n - 1][s])
-    labels = [""] * n
+    states = [0] * n
     for i in range(n - 1, -1, -1):
-        labels[i] = _STATES[state]
+        states[i] = state
         state = back[i][state]
-    return labels
+    return states
