@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from service.sections.headers import find_headers
 
@@ -26,8 +26,10 @@ _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _NO_BREAK_WINDOW = 16  # longer than any match of _NO_BREAK_BEFORE
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
+    """A unit's offsets in its text (a tuple: made by the hundred thousand on a corpus, 3x cheaper than a
+    frozen dataclass)."""
+
     start: int
     end: int
 
