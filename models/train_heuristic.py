@@ -11,8 +11,11 @@ the example's labels: I/C/F/M the four sections, O before the first section "non
 last "none_after"; an example with O between sections is left out (the split has no such state). For
 each example the perceptron decodes the best labelling with the weights so far and, where it differs
 from the gold, adds the gold units' features to their state and takes the decoded ones' away (and the
-same for the stay/move scores). The weights written are the average over all steps. Seeded (the order of
-the examples): the same data give the same file. It prints the errors per epoch and the dev accuracy.
+same for the stay/move scores). The weights written are the average over all steps. It learns on the
+units the labels are of (`split_units`: lines, sentences); at inference the heuristic also cuts at soft
+breaks (`headerless.heuristic_units`), which makes sentence-like units of text that lost its
+punctuation. Seeded (the order of the examples): the same data give the same file. It prints the errors
+per epoch and the dev accuracy.
 """
 
 from __future__ import annotations

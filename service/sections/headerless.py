@@ -1,15 +1,16 @@
 """A heuristic splitter for reports without headers: the fallback when no LLM answers well.
 
-The report is cut into units (sentences and lines, `units`); each unit is scored for each state by
-a linear model over its features (`unit_features`: cue words — an age or a symptom for the indication,
-"prior"/"compared" for the comparison, anatomy for the findings, a conclusion phrase for the impression
-— and its place: first, last, first or last paragraph, paragraph start or end, length, position), and
-the best labelling in report order — indication, comparison, findings, impression, each one run of
-units, any of them absent — is found by dynamic programming, with learned weights for staying in a
-state or moving on, at a blank line or not. The weights (`heuristic_weights.json`) are learned by
-`models/train_heuristic.py` (an averaged structured perceptron) from radprep's own generated reports
-and washu_hl7, never from evaluation text. The result carries a low confidence (`CONFIDENCE`): good
-enough to keep a dataset usable, never mistaken for a header-based split.
+The report is cut into units (sentences and lines, `units`, and at soft breaks: `heuristic_units`); each
+unit is scored for each state by a linear model over its features (`unit_features`: cue words — an age
+or a symptom for the indication, "prior"/"compared" for the comparison, anatomy for the findings, a
+conclusion phrase for the impression — and its place: first, last, first or last paragraph, paragraph
+start or end, length, position), and the best labelling in report order — indication, comparison,
+findings, impression, each one run of units, any of them absent — is found by dynamic programming, with
+learned weights for staying in a state or moving on, at a blank line or not. The weights
+(`heuristic_weights.json`) are learned by `models/train_heuristic.py` (an averaged structured
+perceptron) from radprep's own generated reports and washu_hl7, never from evaluation text. The result
+carries a low confidence (`CONFIDENCE`): good enough to keep a dataset usable, never mistaken for a
+header-based split.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ from service.sections.units import clear_cache as units_clear_cache
 CONFIDENCE = 0.4
 REPAIR_CONFIDENCE = 0.6
 _REPAIRABLE = frozenset({"findings_in_indication", "comparison_in_indication", "long_comparison", "long_indication"})
+_SOFT_BREAK = re.compile(r"(?<=[\w\]])[ \t]+(?=[A-Z][a-z]+(?:[ \t]+(?:[A-Z][a-z]+[ \t]+)?[a-z]|[.,;:]))")
+"""A sentence boundary that lost its punctuation, as flattened exports leave them: a capitalised word
+after a word, a number or a de-identification placeholder, that starts a phrase in lower case or stands
+alone before a stop or comma or before such a phrase ("... hypertension None available", "Prior: None
+Lungs appear clear", "chest pain XXXX The heart ...", "for surgery None The heart is"). Never inside a
+title ("Xray Chest PA and Lateral": no lower-case phrase follows)."""
 _HEADER_BONUS = 1.0
 _FORBIDDEN = -1e9
 WEIGHTS_PATH: Final = Path(__file__).with_name("heuristic_weights.json")
@@ -107,7 +114,8 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
 def repair(text: str, result: SectionResult) -> SectionResult:
     """Where a check found another section's sentences inside an indication or comparison and the
     findings are missing (a layout that labels some sections only: "Reason: fever. No prior. Lungs are
-    clear. IMPRESSION: ..."), the heuristic labels the sentences again. Headers keep their place: a
+    clear. IMPRESSION: ..."), the heuristic labels the sentences again, cut at soft breaks too
+    (`_SOFT_BREAK`: "Reason: cough None available The lungs ..."). Headers keep their place: a
     section's first sentence stays its own, and its later ones may go only to the sections that are
     missing between it and the next one found (none after the last one). Confidence at most
     `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
@@ -121,7 +129,8 @@ def repair(text: str, result: SectionResult) -> SectionResult:
     # The report's headers are known (cached) already: a section holds one only where repeats were joined.
     inner = [hit.start for hit in find_headers(text) if hit.group in UNIT_CUTS]
     for (start, end), name in present:
-        cuts = [at - start for at in inner if start < at < end]
+        cuts = sorted({at - start for at in inner if start < at < end}
+                      | {soft.end() - start for soft in _SOFT_BREAK.finditer(text, start, end)})
         for unit in split_units(text[start:end], headers=False, cuts=cuts):
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
@@ -146,7 +155,7 @@ def repair(text: str, result: SectionResult) -> SectionResult:
 
 def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     """The heuristic split of `text`, leaving out the units that start inside a `skip` range."""
-    units = [u for u in split_units(text) if not any(a <= u.start < b for a, b in skip)]
+    units = [u for u in heuristic_units(text) if not any(a <= u.start < b for a, b in skip)]
     if not units:
         return SectionResult.from_spans(text, {}, 0.0, ("empty",))
     breaks = paragraph_breaks(text, units)
@@ -168,6 +177,11 @@ def _spans_of(units: list[Unit], states: list[int]) -> dict[str, Span | None]:
 _MAX_SCORED_CHARS = 1000
 """A unit's cues are read in its first 1,000 characters: a longer unit is no sentence (a pasted blob, a
 report without full stops), and each cue's search of a 100 KB unit took ~50 ms."""
+
+
+def heuristic_units(text: str) -> list[Unit]:
+    """The units the heuristic labels: those of `split_units`, cut at soft breaks too (`_SOFT_BREAK`)."""
+    return split_units(text, cuts=[soft.end() for soft in _SOFT_BREAK.finditer(text)])
 
 
 def paragraph_breaks(text: str, units: list[Unit]) -> list[bool]:

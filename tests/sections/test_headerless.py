@@ -1,4 +1,10 @@
-from service.sections.headerless import CONFIDENCE, REPAIR_CONFIDENCE, rules_or_heuristic, split_headerless
+from service.sections.headerless import (
+    CONFIDENCE,
+    REPAIR_CONFIDENCE,
+    heuristic_units,
+    rules_or_heuristic,
+    split_headerless,
+)
 
 PARAGRAPHS = (
     "72-year-old woman with cough and fever.\n\nComparison with the prior radiograph from last year.\n\n"
@@ -85,3 +91,19 @@ def test_a_long_run_of_dates_that_is_no_date_line_is_split_in_linear_time() -> N
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in ("True", "False")
+
+
+def test_a_flattened_report_is_cut_where_its_punctuation_was_lost_but_a_title_is_not() -> None:
+    text = "Cough and fever None The lungs are clear. No pleural effusion. No acute cardiopulmonary disease."
+    assert [text[u.start : u.end] for u in heuristic_units(text)] == [
+        "Cough and fever", "None", "The lungs are clear.", "No pleural effusion.", "No acute cardiopulmonary disease."]
+    assert rules_or_heuristic(text).sections == {
+        "indication": "Cough and fever", "comparison": "None",
+        "findings": "The lungs are clear. No pleural effusion.", "impression": "No acute cardiopulmonary disease."}
+    assert len(heuristic_units("Xray Chest PA and Lateral")) == 1
+
+
+def test_the_repair_cuts_a_run_on_indication_at_a_lost_sentence_end() -> None:
+    result = rules_or_heuristic("Reason: chest pain XXXX The heart is normal. The lungs are clear. IMPRESSION: Normal.")
+    assert result.sections["indication"] == "chest pain XXXX"
+    assert result.sections["findings"] == "The heart is normal. The lungs are clear."
