@@ -127,10 +127,10 @@ def repair(text: str, result: SectionResult) -> SectionResult:
     units: list[Unit] = []
     owner: list[str] = []
     # The report's headers are known (cached) already: a section holds one only where repeats were joined.
-    inner = [hit.start for hit in find_headers(text) if hit.group in UNIT_CUTS]
+    inner = sorted({hit.start for hit in find_headers(text) if hit.group in UNIT_CUTS}
+                   | {soft.end() for soft in _SOFT_BREAK.finditer(text, present[0][0][0], present[-1][0][1])})
     for (start, end), name in present:
-        cuts = sorted({at - start for at in inner if start < at < end}
-                      | {soft.end() - start for soft in _SOFT_BREAK.finditer(text, start, end)})
+        cuts = [at - start for at in inner if start < at < end]
         for unit in split_units(text[start:end], headers=False, cuts=cuts):
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
