@@ -68,8 +68,10 @@ def test_every_record_comes_out_in_order_with_sections(processed) -> None:
     assert first["sections"]["findings"] == "Patchy right lower lobe consolidation. Kerley B lines."
     assert first["sections"]["impression"].startswith("Pneumonia. Discussed with Dr. ")
     assert "signed" not in first["sections"]["impression"]
-    # no headers: the heuristic split, flagged in the warnings
-    assert lines[2]["sections"]["findings"] == "The heart is normal in size. The lungs are clear."
+    # no headers: the heuristic split (the learned one may call the last sentence the impression), flagged
+    third = lines[2]["sections"]
+    assert third["findings"].startswith("The heart is normal in size.") and third["indication"] is None
+    assert " ".join(s for s in (third["findings"], third["impression"]) if s) == lines[2]["text"]
     assert lines[2]["warnings"] and "no_headers" in lines[2]["warnings"][0]
 
 
