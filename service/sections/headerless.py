@@ -3,18 +3,19 @@
 The report is cut into units (sentences and lines, `units`, and at soft breaks: `heuristic_units`); each
 unit is scored for each state by a linear model over its features (`unit_features`: cue words — an age
 or a symptom for the indication, "prior"/"compared" for the comparison, anatomy for the findings, a
-conclusion phrase for the impression — and its place: first, last, first or last paragraph, paragraph
-start or end, length, position), and the best labelling in report order — indication, comparison,
-findings, impression, each one run of units, any of them absent — is found by dynamic programming, with
-learned weights for staying in a state or moving on, at a blank line or not. The weights
-(`heuristic_weights.json`) are learned by `models/train_heuristic.py` (an averaged structured
-perceptron) from radprep's own generated reports and washu_hl7, never from evaluation text. The result
-carries a low confidence (`CONFIDENCE`): good enough to keep a dataset usable, never mistaken for a
-header-based split.
+conclusion phrase for the impression — those of the units before and after, and its place: first, last,
+first or last paragraph, paragraph start or end, length, position), and the best labelling in report
+order — indication, comparison, findings, impression, each one run of units, any of them absent — is
+found by dynamic programming, with learned weights for staying in a state or moving on, at a blank line
+or not. The weights (`heuristic_weights.json`) are learned by `models/train_heuristic.py` (an averaged
+structured perceptron) from radprep's own generated reports and washu_hl7, never from evaluation text.
+The result carries a low confidence (`CONFIDENCE`): good enough to keep a dataset usable, never mistaken
+for a header-based split.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -196,17 +197,30 @@ def paragraph_breaks(text: str, units: list[Unit]) -> list[bool]:
 _CUE_NAMES: Final = ("title", "indication_cue", "findings_cue", "comparison_cue", "impression_cue", "list_item")
 
 
+_NEIGHBOUR_FEATURES: Final = tuple(
+    {cues: tuple(f"{side}_{name}" for name, cue in zip(_CUE_NAMES[1:5], cues, strict=True) if cue)
+     for cues in itertools.product((False, True), repeat=4)}
+    for side in ("previous", "next")
+)
+"""The section cues (indication, findings, comparison, impression) of the unit before and after, by cues."""
+
+
 def unit_features(text: str, units: list[Unit], breaks: list[bool]) -> list[tuple[str, ...]]:
-    """Each unit's features: its cues (`_cues`) and its place in the report."""
+    """Each unit's features: its cues (`_cues`), those of its neighbours, and its place in the report."""
     n = len(units)
     paragraph = [0] * n
     for i in range(1, n):
         paragraph[i] = paragraph[i - 1] + breaks[i]
     paragraphs = paragraph[-1] + 1 if n else 0
     out = []
+    all_cues = [_cues(text[unit.start : min(unit.end, unit.start + _MAX_SCORED_CHARS)]) for unit in units]
     for i, unit in enumerate(units):
-        cues = _cues(text[unit.start : min(unit.end, unit.start + _MAX_SCORED_CHARS)])
+        cues = all_cues[i]
         features = ["bias", *(name for name, cue in zip(_CUE_NAMES, cues, strict=True) if cue)]
+        if i:
+            features += _NEIGHBOUR_FEATURES[0][all_cues[i - 1][1:5]]
+        if i < n - 1:
+            features += _NEIGHBOUR_FEATURES[1][all_cues[i + 1][1:5]]
         if cues[2] and not cues[1]:
             features.append("findings_cue_only")
         if i == 0:
