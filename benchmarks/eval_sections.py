@@ -154,6 +154,16 @@ def headerless(gold: Gold, title: str, rng: random.Random) -> str:
     return "\n\n".join(gold[n] for n in _present(gold))
 
 
+def headerless_lines(gold: Gold, title: str, rng: random.Random) -> str:
+    """No headers and no blank lines: each section on its own line."""
+    return "\n".join(gold[n] for n in _present(gold))
+
+
+def headerless_flat(gold: Gold, title: str, rng: random.Random) -> str:
+    """No headers, one line: a flattened export (IU indications often lack a full stop)."""
+    return " ".join(gold[n] for n in _present(gold))
+
+
 def _case(header: str, rng: random.Random) -> str:
     return rng.choice((header, header.title(), header.lower()))
 
@@ -278,8 +288,11 @@ LAYOUTS: dict[str, Layout] = {
     "sentence_labels": sentence_labels,
     "sentence_partial": sentence_partial,
     HEADERLESS: headerless,
+    "headerless_lines": headerless_lines,
+    "headerless_flat": headerless_flat,
 }
-PARTLY_HEADERED = frozenset({HEADERLESS, "sentence_partial", "flat_space_any_case"})
+PARTLY_HEADERED = frozenset({HEADERLESS, "headerless_lines", "headerless_flat", "sentence_partial",
+                             "flat_space_any_case"})
 """Layouts where some sections have no header the grammar accepts: not in the headered overall."""
 
 MTS_HEADER = re.compile(r"(?:^|(?<=,))[ \t]*([A-Z][A-Z0-9 /&()#'-]{0,60}?)[ \t]*:")
