@@ -30,7 +30,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.sections.headerless import STATES, WEIGHTS_PATH, best_states, paragraph_breaks, unit_features  # noqa: E402
+from service.sections.headerless import (  # noqa: E402
+    STATES,
+    WEIGHTS_PATH,
+    best_states,
+    paragraph_breaks,
+    score_row,
+    unit_features,
+)
 from service.sections.units import split_units  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -92,13 +99,7 @@ class Perceptron:
         return perceptron
 
     def decode(self, features: list[tuple[str, ...]], breaks: list[bool]) -> list[int]:
-        scores = []
-        for unit in features:
-            row = [0.0] * len(STATES)
-            for feature in unit:
-                if feature in self.weights:
-                    row = [a + b for a, b in zip(row, self.weights[feature], strict=True)]
-            scores.append(row)
+        scores = [score_row(self.weights, unit) for unit in features]
         transitions = ((self.moves["stay"][0], self.moves["stay"][1]), (self.moves["move"][0], self.moves["move"][1]))
         return best_states(scores, breaks, transitions)
 

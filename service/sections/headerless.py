@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -250,14 +250,18 @@ def unit_scores(text: str, units: list[Unit], breaks: list[bool]) -> list[tuple[
     return [_row(features) for features in unit_features(text, units, breaks)]
 
 
-@lru_cache(maxsize=4096)
-def _row(features: tuple[str, ...]) -> tuple[float, ...]:
-    weights = _model()[0]
+def score_row(weights: Mapping[str, Sequence[float]], features: Sequence[str]) -> tuple[float, ...]:
+    """A unit's score for each state: the sum of its features' weights (a feature without any adds nothing)."""
     row = [0.0] * len(STATES)
     for feature in features:
         for state, weight in enumerate(weights.get(feature, ())):
             row[state] += weight
     return tuple(row)
+
+
+@lru_cache(maxsize=4096)
+def _row(features: tuple[str, ...]) -> tuple[float, ...]:
+    return score_row(_model()[0], features)
 
 
 Transitions = tuple[tuple[float, float], tuple[float, float]]

@@ -71,9 +71,9 @@ class Hit(NamedTuple):
 
 SECTION_HEADER_GROUPS: Final = ("line", "inline", "upper")
 WEAK: Final = "weak"
-"""A section name with ":" after a word that the grammar alone reads as prose ("... lateral history: cough",
-"None Opinion:"). ``rules`` takes such names for headers only where the report's other labels say it is
-laid out in sections (``rules.promote_weak``); every other reader ignores them."""
+"""A section name in lower case with ":" after a word, that the grammar alone reads as prose ("... chest pain
+comparison: None"). ``rules`` takes such names for headers only where the report's other headers say it is
+laid out in sections (``rules._split_with_weak``); every other reader ignores them."""
 
 _DASHES: Final = "-\u2013\u2014"
 _REVERSED_TOKEN: Final = r"[\w'#&/()\-]*[A-Za-z#](?![\w'#&/()\-])"

@@ -37,8 +37,8 @@ class Unit(NamedTuple):
 def split_units(text: str, headers: bool = True, cuts: Sequence[int] = ()) -> list[Unit]:
     """Lines, cut at sentence ends and before section headers inside a line
     ("INDICATION: Cough COMPARISON: None"), so that no unit holds two sections' headers.
-    `headers=False`: lines and sentences only (for text known to hold no header), and cut at the
-    offsets `cuts` (sorted) too: the headers inside `text` where the caller has found them already.
+    `headers=False`: lines and sentences only (for text known to hold no header). `cuts` (sorted
+    offsets): cut there too (headers the caller has found already, soft sentence breaks).
 
     Each line is cut on its own (no rule looks past its line), and a line seen before is looked up."""
     units: list[Unit] = []
@@ -52,22 +52,18 @@ def split_units(text: str, headers: bool = True, cuts: Sequence[int] = ()) -> li
 def _cut(text: str, units: list[Unit], cuts: Sequence[int]) -> list[Unit]:
     """`units` cut again at each offset of `cuts` inside one (the same pieces as cutting the lines at
     all the offsets at once: each piece is stripped either way)."""
-    out: list[Unit] = []
+    pieces: list[tuple[int, int]] = []
     at = 0
     for unit in units:
         while at < len(cuts) and cuts[at] <= unit.start:
             at += 1
         start = unit.start
         while at < len(cuts) and cuts[at] < unit.end:
-            pieces: list[tuple[int, int]] = []
             _append(pieces, text, start, cuts[at])
-            out += [Unit(a, b) for a, b in pieces]
             start = cuts[at]
             at += 1
-        pieces = []
         _append(pieces, text, start, unit.end)
-        out += [Unit(a, b) for a, b in pieces]
-    return out
+    return [Unit(start, end) for start, end in pieces]
 
 
 _LINE = re.compile(r"[^\r\n]+")
