@@ -515,9 +515,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", choices=("rules", "auto", "llm"), default="rules",
                         help="rules: never the LLM; auto: the LLM when the rules are unsure; llm: always")
     parser.add_argument("--backend", default=None, help="LLM backend for --route auto/llm: vllm, openai, rules, fake")
-    parser.add_argument("--mode", choices=("tags", "labels", "spans", "text"), default="spans",
-                        help="LLM output mode (labels: the fine-tuned radprep-sections-135m's)")
-    parser.add_argument("--prompt-version", default="v1", help="prompts/sections.<mode>.<version>.jinja")
+    parser.add_argument("--mode", choices=("tags", "labels", "spans", "text"), default=None,
+                        help="LLM output mode (default: the vllm model profile's, else spans)")
+    parser.add_argument("--prompt-version", default=None,
+                        help="prompts/sections.<mode>.<version>.jinja (default: the profile's, else v1)")
+    parser.add_argument("--joint-weight", type=float, default=None,
+                        help="tags mode: weight of the model's letter log-probabilities decoded with the heuristic"
+                             " (default: the profile's; 0: the model's letters as written)")
     parser.add_argument("--model", default=None,
                         help="vllm: model profile (default smollm2-135m); openai: model name (default from settings)")
     parser.add_argument("--openai-base-url", default=None, help="OpenAI-compatible endpoint, ending before /chat")
@@ -545,11 +549,17 @@ def main(argv: list[str] | None = None) -> int:
     if not reports:
         print(f"skipped: no reports in {path}")
         return 0
-    task = SectionTask(mode=args.mode, prompt_version=args.prompt_version)
+    task = SectionTask(mode=args.mode or "spans", prompt_version=args.prompt_version or "v1")
     backend, first_call_s = None, 0.0
     try:
         if args.backend:
+            from service.pipeline import section_task
+            from service.settings import Settings
+
             backend = _backend(args)
+            task = section_task(Settings(mode=args.mode, prompt_version=args.prompt_version), backend)
+            if args.joint_weight is not None:
+                task = dataclasses.replace(task, joint_weight=args.joint_weight or None)
             first_call_s = _warm_up(backend, task, render(reports[:1], layouts[0])[0][0])
             print(f"  first call (engine start): {first_call_s:.1f} s", file=sys.stderr, flush=True)
         extra = None
@@ -561,10 +571,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     config = {"reports": len(reports), "layouts": layouts, "route": args.route, "backend": args.backend,
-              "mode": args.mode, "prompt_version": args.prompt_version, "model": args.model, "batch": args.batch,
+              "mode": task.mode, "prompt_version": task.prompt_version, "joint_weight": task.joint_weight,
+              "model": args.model, "batch": args.batch,
               "first_call_s": round(first_call_s, 3)}
-    print(f"{len(reports)} IU X-ray reports per layout; route {args.route}"
-          + (f", backend {args.backend}, mode {args.mode}" if backend else "") + "; token-F1 (macro over reports)\n")
+    used = f", backend {args.backend}, mode {task.mode}, joint weight {task.joint_weight}" if backend else ""
+    print(f"{len(reports)} IU X-ray reports per layout; route {args.route}{used}; token-F1 (macro over reports)\n")
     print(markdown(results))
     print(f"\nCalibration: per confidence band, the share of reports, their mean token-F1 and the share of them"
           f" with token-F1 >= {GOOD_F1}\n")

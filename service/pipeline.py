@@ -52,11 +52,12 @@ def given_choice(settings: Settings, backend: Backend) -> BackendChoice:
 
 def section_task(settings: Settings, backend: Backend | None) -> SectionTask:
     """The section task for this backend: the settings' mode and prompt version where given, else those
-    of the vLLM model's profile (a fine-tuned model answers in the format it was trained on), else spans/v1."""
+    of the vLLM model's profile (a fine-tuned model answers in the format it was trained on, and its profile
+    may decode its letters with the heuristic: `joint_weight`), else spans/v1."""
     profile = backend.profile if isinstance(backend, VllmBackend) else None
     mode = settings.mode or (profile.mode if profile else "spans")
     version = settings.prompt_version or (profile.prompt_version if profile else "v1")
-    return SectionTask(mode, version, settings.prompts_dir or PROMPTS_DIR)
+    return SectionTask(mode, version, settings.prompts_dir or PROMPTS_DIR, profile.joint_weight if profile else None)
 
 
 class Pipeline:

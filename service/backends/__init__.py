@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.backends.base import Backend, CompletionRequest, Constraints, Usage
+from service.backends.base import Backend, Completion, CompletionRequest, Constraints, Usage
 from service.backends.choice import BackendChoice, choose_backend
 from service.backends.fake import FakeBackend
 from service.backends.openai import OpenAIBackend
@@ -42,6 +42,7 @@ def create_backend(name: str, settings: Settings) -> Backend:
 
 
 __all__ = [
-    "BACKENDS", "Backend", "BackendChoice", "CompletionRequest", "Constraints", "FakeBackend", "ModelProfile",
-    "OpenAIBackend", "OpenAISettings", "Usage", "VllmBackend", "choose_backend", "create_backend", "load_profile",
+    "BACKENDS", "Backend", "BackendChoice", "Completion", "CompletionRequest", "Constraints", "FakeBackend",
+    "ModelProfile", "OpenAIBackend", "OpenAISettings", "Usage", "VllmBackend", "choose_backend", "create_backend",
+    "load_profile",
 ]

@@ -34,6 +34,23 @@ class CompletionRequest:
     constraints: Constraints
     max_tokens: int
     document: str = ""
+    scored: str = ""
+    """One-character tokens ("ICFMO") whose log-probabilities the task wants at each step where one of them
+    is written; "" none. A backend that cannot tell them returns the plain text."""
+
+
+class Completion(str):
+    """A completion's text, and — where the request named `scored` letters and the backend can tell them —
+    for each written token that is one of those letters, the log-probability of each letter at that step
+    (`letter_logprobs`; a letter outside the backend's top candidates is absent). A `str`: the backend
+    contract stays one method, `complete`, and callers that want only the text need nothing else."""
+
+    letter_logprobs: tuple[dict[str, float], ...] | None
+
+    def __new__(cls, text: str, letter_logprobs: Sequence[dict[str, float]] | None = None) -> Completion:
+        completion = super().__new__(cls, text)
+        completion.letter_logprobs = None if letter_logprobs is None else tuple(letter_logprobs)
+        return completion
 
 
 @dataclass

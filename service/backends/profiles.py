@@ -28,6 +28,9 @@ class ModelProfile(BaseModel):
         default="spans", description="the section task's output mode this model answers best in (a fine-tuned "
         "model: the one it was trained on); RADPREP_MODE overrides it")
     prompt_version: str = Field(default="v1", description="prompts/sections.<mode>.<version>.jinja")
+    joint_weight: float | None = Field(
+        default=None, gt=0, description="tags mode: decode the model's letter log-probabilities, times this weight, "
+        "together with the headerless heuristic's unit scores; None: the model's letters as written")
     max_model_len: int = 4096
     max_tokens: int | None = Field(default=None, description="cap on output tokens per call; None: the task's")
     temperature: float = 0.0

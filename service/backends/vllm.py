@@ -15,11 +15,14 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from service.backends.base import Backend, CompletionRequest, Constraints, Usage
+from service.backends.base import Backend, Completion, CompletionRequest, Constraints, Usage
 from service.backends.profiles import ModelProfile
 from service.errors import BackendError, ConfigError, DependencyError
 
 log = logging.getLogger("radprep")
+_TOP_LOGPROBS = 20
+"""Candidates whose log-probabilities the engine returns per written token when a request wants `scored`
+letters: enough that the five section letters are among them unless the model all but rules one out."""
 
 
 def tightened(constraints: Constraints) -> dict[str, Any]:
@@ -54,6 +57,7 @@ class VllmBackend(Backend):
         self.profile = profile
         self.usage = Usage()
         self._llm: Any = None
+        self._letter_ids: dict[str, dict[int, str]] = {}
 
     def _engine(self) -> Any:
         if self._llm is None:
@@ -102,6 +106,7 @@ class VllmBackend(Backend):
                 # compact JSON: no whitespace tokens between keys and values
                 structured_outputs=StructuredOutputsParams(json=tightened(r.constraints),
                                                            disable_any_whitespace=True),
+                logprobs=_TOP_LOGPROBS if r.scored else None,
             )
             for r in requests
         ]
@@ -115,4 +120,18 @@ class VllmBackend(Backend):
             self.usage.prompt_tokens += len(out.prompt_token_ids or ())
             self.usage.output_tokens += len(out.outputs[0].token_ids)
             self.usage.cached_prompt_tokens += int(getattr(out, "num_cached_tokens", 0) or 0)
-        return [out.outputs[0].text for out in outputs]
+        return [self._completion(out.outputs[0], request.scored)
+                for out, request in zip(outputs, requests, strict=True)]
+
+    def _completion(self, output: Any, scored: str) -> Completion:
+        """The text, and for each written token that is a `scored` letter, every scored letter's log-probability."""
+        if not scored or not output.logprobs:
+            return Completion(output.text)
+        ids = self._letter_ids.get(scored)
+        if ids is None:
+            tokenizer = self._engine().get_tokenizer()
+            encoded = {letter: tokenizer.encode(letter, add_special_tokens=False) for letter in scored}
+            ids = self._letter_ids[scored] = {ids[0]: letter for letter, ids in encoded.items() if len(ids) == 1}
+        steps = [{ids[token]: lp.logprob for token, lp in top.items() if token in ids}
+                 for written, top in zip(output.token_ids, output.logprobs, strict=False) if written in ids]
+        return Completion(output.text, steps)

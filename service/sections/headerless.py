@@ -116,15 +116,27 @@ def repair(text: str, result: SectionResult) -> SectionResult:
     """Where a check found another section's sentences inside an indication or comparison and the
     findings are missing (a layout that labels some sections only: "Reason: fever. No prior. Lungs are
     clear. IMPRESSION: ..."), the heuristic labels the sentences again, cut at soft breaks too
-    (`_SOFT_BREAK`: "Reason: cough None available The lungs ..."). Headers keep their place: a
-    section's first sentence stays its own, and its later ones may go only to the sections that are
-    missing between it and the next one found (none after the last one). Confidence at most
-    `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
+    (`_SOFT_BREAK`: "Reason: cough None available The lungs ..."), within the sections the headers
+    found (`relabel`). Confidence at most `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
     """
+    spans = relabel(text, result)
+    if spans is None:
+        return result
+    confidence = min(result.confidence, REPAIR_CONFIDENCE)
+    return SectionResult.from_spans(text, spans, confidence, (*result.reasons, "heuristic_repair"))
+
+
+def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] | None = None,
+            ) -> dict[str, Span | None] | None:
+    """The sentences of `result`'s sections labelled again by the heuristic, plus `extra` where given
+    (as in `split_with_scores`). Headers keep their place: a section's first sentence stays its own,
+    and its later ones may go only to the sections that are missing between it and the next one found
+    (none after the last one); text outside the sections stays outside. None when there are no
+    sections or they are out of order."""
     present = sorted((span, name) for name, span in result.spans.items() if span is not None)
     order = [SECTION_NAMES.index(name) for _, name in present]
-    if order != sorted(order):
-        return result
+    if not present or order != sorted(order):
+        return None
     units: list[Unit] = []
     owner: list[str] = []
     # The report's headers are known (cached) already: a section holds one only where repeats were joined.
@@ -136,22 +148,21 @@ def repair(text: str, result: SectionResult) -> SectionResult:
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
     breaks = paragraph_breaks(text, units)
-    scores = [list(row) for row in unit_scores(text, units, breaks)]
+    scores = unit_scores(text, units, breaks) if extra is None else _plus(text, units, breaks, extra)
     # The states a unit of each present section may take: its own, and after its first unit the missing
     # sections up to the next present one (state numbers: `STATES`, a section's is its rank + 1).
     ranks = [SECTION_NAMES.index(name) for _, name in present]
     later = {name: (rank + 1, (ranks[j + 1] if j + 1 < len(ranks) else rank + 1) + 1)
              for j, ((_, name), rank) in enumerate(zip(present, ranks, strict=True))}
     k = len(STATES)
+    allowed = []
     for i, name in enumerate(owner):
         own, end = later[name]
         if i == 0 or owner[i - 1] != name:
             end = own + 1
         row = scores[i]
-        scores[i] = [_FORBIDDEN] * own + [row[own] + _HEADER_BONUS, *row[own + 1 : end]] + [_FORBIDDEN] * (k - end)
-    spans = _spans_of(units, best_states(scores, breaks, _model()[1]))
-    confidence = min(result.confidence, REPAIR_CONFIDENCE)
-    return SectionResult.from_spans(text, spans, confidence, (*result.reasons, "heuristic_repair"))
+        allowed.append([_FORBIDDEN] * own + [row[own] + _HEADER_BONUS, *row[own + 1 : end]] + [_FORBIDDEN] * (k - end))
+    return _spans_of(units, best_states(allowed, breaks, _model()[1]))
 
 
 def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
@@ -162,6 +173,32 @@ def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     breaks = paragraph_breaks(text, units)
     spans = _spans_of(units, best_states(unit_scores(text, units, breaks), breaks, _model()[1]))
     return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
+
+
+def split_with_scores(text: str, extra: Sequence[Sequence[float]]) -> dict[str, Span | None]:
+    """The heuristic's split with more evidence: `extra` holds, for each of its units
+    (`heuristic_units(text)`), a score per state (`STATES` order), added to the heuristic's scores before
+    the best labelling is found. An LLM's letter log-probabilities for the same units, scaled, make this
+    a joint decode: the model labels, the heuristic and the one-run-per-section order settle what it is
+    unsure of."""
+    units = heuristic_units(text)
+    if not units:
+        return dict.fromkeys(SECTION_NAMES)
+    breaks = paragraph_breaks(text, units)
+    return _spans_of(units, best_states(_plus(text, units, breaks, extra), breaks, _model()[1]))
+
+
+def _plus(text: str, units: list[Unit], breaks: list[bool], extra: Sequence[Sequence[float]],
+          ) -> list[list[float]]:
+    """Each unit's heuristic scores plus the `extra` row of the heuristic unit of `text` it starts in."""
+    parents = heuristic_units(text)
+    out = []
+    j = 0
+    for unit, row in zip(units, unit_scores(text, units, breaks), strict=True):
+        while j + 1 < len(parents) and parents[j].end <= unit.start:
+            j += 1
+        out.append([a + b for a, b in zip(row, extra[j], strict=True)])
+    return out
 
 
 def _spans_of(units: list[Unit], states: list[int]) -> dict[str, Span | None]:

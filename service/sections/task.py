@@ -29,12 +29,14 @@ from typing import Any, Literal
 
 import jinja2
 
-from service.backends.base import CompletionRequest, Constraints
+from service.backends.base import Completion, CompletionRequest, Constraints
 from service.errors import ConfigError, SectionValidationError
 from service.sections.checks import validate_spans
+from service.sections.headerless import STATES, heuristic_units, relabel, split_with_scores
 from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
-from service.sections.units import numbered, split_units
+from service.sections.rules import RulesSectioner
+from service.sections.units import Unit, numbered, split_units
 
 Mode = Literal["tags", "labels", "spans", "text"]
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
@@ -44,6 +46,12 @@ LABEL_OF = {"indication": "I", "comparison": "C", "findings": "F", "impression":
 OTHER = "O"  # a unit of no section: titles, technique, field lines, sign-offs
 _SECTION_OF = {letter: name for name, letter in LABEL_OF.items()}
 _LETTER = "[" + "".join(LABEL_OF.values()) + OTHER + "]"
+_LETTERS = "".join(LABEL_OF.values()) + OTHER
+_STATE_LETTERS = tuple(LABEL_OF.get(state, OTHER) for state in STATES)
+_RULES = RulesSectioner()
+_UNLIKELY = -12.0
+"""The log-probability of a letter the backend did not list among its top candidates (and the floor of
+those it did): about 1 in 160,000, so that one unlikely letter never outweighs the rest of a report."""
 
 
 def label_pattern(units: int) -> str:
@@ -112,13 +120,28 @@ class SectionTask:
     mode: Mode = "spans"
     prompt_version: str = "v1"
     prompts_dir: Path = PROMPTS_DIR
+    joint_weight: float | None = None
+    """`tags` mode: the weight of the model's letter log-probabilities against the headerless heuristic's
+    unit scores when the two are decoded together (`split_with_scores`); None: the model's letters as
+    written. Used only where the backend returns the log-probabilities (`Completion.letter_logprobs`)."""
 
     @property
     def prompt_name(self) -> str:
         return f"sections.{self.mode}.{self.prompt_version}"
 
+    @property
+    def joint(self) -> bool:
+        """Whether answers are decoded with the heuristic (`tags` mode with a joint weight)."""
+        return self.mode == "tags" and bool(self.joint_weight)
+
+    def units(self, text: str) -> list[Unit]:
+        """The units the prompt numbers: with a joint decode, those the heuristic labels (`split_units`
+        cut at soft breaks too: "Comp: None Heart size is normal" is two), so that model and heuristic
+        score the same units; otherwise `split_units`."""
+        return heuristic_units(text) if self.joint else split_units(text)
+
     def request(self, text: str) -> CompletionRequest:
-        units = split_units(text)
+        units = self.units(text)
         rendered = _template(self.prompts_dir, self.prompt_name).render(
             numbered_report=numbered(text, units), numbered_paragraphs=numbered(text, units, paragraphs=True),
             report=text,
@@ -140,6 +163,7 @@ class SectionTask:
         return CompletionRequest(
             messages=[{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}],
             constraints=constraints, max_tokens=max_tokens, document=text,
+            scored=_LETTERS if self.joint else "",
         )
 
     def parse(self, text: str, reply: str) -> SectionResult:
@@ -148,19 +172,43 @@ class SectionTask:
         except json.JSONDecodeError:
             raise SectionValidationError("not_json") from None
         keys = {self.mode} if self.mode in ("labels", "tags") else set(SECTION_NAMES)
+        reasons: tuple[str, ...] = ("llm",)
         if not isinstance(answer, dict) or set(answer) != keys:
             raise SectionValidationError("wrong_keys")
         if self.mode == "labels":
-            spans = _spans_from_labels(text, answer["labels"])
+            spans = _spans_from_labels(self.units(text), answer["labels"])
         elif self.mode == "tags":
-            spans = _spans_from_labels(text, _letters_of_tags(answer["tags"]))
+            letters = _letters_of_tags(answer["tags"])
+            steps = reply.letter_logprobs if isinstance(reply, Completion) else None
+            if self.joint_weight and steps is not None and len(steps) == len(letters.split()):
+                if len(steps) != len(self.units(text)):
+                    raise SectionValidationError("wrong_unit_count")
+                spans = _joint_spans(text, [_state_scores(step, self.joint_weight) for step in steps])
+                reasons = ("llm", "joint_decode")
+            else:
+                spans = _spans_from_labels(self.units(text), letters)
         elif self.mode == "spans":
             spans = _spans_from_units(text, answer)
         else:
             spans = _spans_from_text(text, answer)
         spans = {name: _strip_header(text, span) for name, span in spans.items()}
         _check(text, spans)
-        return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, ("llm",))
+        return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, reasons)
+
+
+def _joint_spans(text: str, rows: list[list[float]]) -> dict[str, Span | None]:
+    """The joint decode of the model's scores (`rows`, per unit and state) with the heuristic's. Where
+    the rules found section headers, the sections keep them (`relabel`: a header's section starts at it,
+    and only the sentences after its first may move to a missing section), so that the model does not
+    undo what the headers say; elsewhere every unit is labelled (`split_with_scores`)."""
+    found = _RULES.split(text)
+    spans = None if "no_headers" in found.reasons else relabel(text, found, rows)
+    return split_with_scores(text, rows) if spans is None else spans
+
+
+def _state_scores(step: dict[str, float], weight: float) -> list[float]:
+    """One unit's score per heuristic state: the weighted log-probability of the state's letter."""
+    return [weight * max(_UNLIKELY, step.get(letter, _UNLIKELY)) for letter in _STATE_LETTERS]
 
 
 def _letters_of_tags(value: Any) -> str:
@@ -175,9 +223,8 @@ def _letters_of_tags(value: Any) -> str:
     return " ".join(letter for _, letter in pairs)
 
 
-def _spans_from_labels(text: str, value: Any) -> dict[str, Span | None]:
+def _spans_from_labels(units: list[Unit], value: Any) -> dict[str, Span | None]:
     """One letter per unit; each section's letters must form one run of consecutive units."""
-    units = split_units(text)
     if not isinstance(value, str):
         raise SectionValidationError("wrong_type")
     letters = value.split()

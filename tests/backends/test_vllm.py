@@ -33,6 +33,35 @@ def test_tightened_schema_bounds_units_and_strings_without_touching_the_shared_s
     assert text["properties"]["impression"] == {"type": ["string", "null"], "maxLength": 80}
 
 
+def test_letter_log_probabilities_are_read_at_the_written_letters_only() -> None:
+    class Tokenizer:
+        vocab = {"I": 40, "C": 41, "F": 42, "M": 43, "O": 44, "1": 1, "2": 2, "IC": 99}
+
+        def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+            return [self.vocab[text]]
+
+    class Engine:
+        def get_tokenizer(self) -> Tokenizer:
+            return Tokenizer()
+
+    class Logprob:
+        def __init__(self, logprob: float) -> None:
+            self.logprob = logprob
+
+    class Output:  # '{"tags":"1I2F"}' as tokens; the two letters are the 2nd and 4th of the value
+        text = '{"tags":"1I2F"}'
+        token_ids = [7, 1, 40, 2, 42, 8]
+        logprobs = [{7: Logprob(0.0)}, {1: Logprob(0.0)}, {40: Logprob(-0.1), 42: Logprob(-2.5), 99: Logprob(-3.0)},
+                    {2: Logprob(0.0)}, {42: Logprob(-0.2), 43: Logprob(-1.9)}, {8: Logprob(0.0)}]
+
+    backend = object.__new__(VllmBackend)  # no engine: only the reading of its output is tested
+    backend._letter_ids, backend._llm = {}, Engine()
+    completion = backend._completion(Output(), "ICFMO")
+    assert completion == Output.text
+    assert completion.letter_logprobs == ({"I": -0.1, "F": -2.5}, {"F": -0.2, "M": -1.9})
+    assert backend._completion(Output(), "").letter_logprobs is None  # not asked: the text alone
+
+
 needs_engine = pytest.mark.skipif(
     not (VllmBackend.is_available and (PROFILE.local_path / "config.json").is_file()),
     reason="vLLM or the smollm2-135m model folder is missing (run scripts/install)",

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from service.backends import Constraints
+from service.backends import Completion, Constraints
 from service.errors import ConfigError, SectionValidationError
 from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema, tag_pattern, tags_answer
 
@@ -152,3 +152,75 @@ def test_the_tags_prompt_keeps_the_reports_blank_lines_between_units() -> None:
     shown = SectionTask(mode="tags").request(text).messages[1]["content"]
     assert shown.split("\n") == ["[1] Cough.", "", "[2] Lungs clear.", "[3] No effusion.", "", "[4] Normal chest."]
     assert "\n\n" not in SectionTask(mode="spans", prompt_version="v2").request(text).messages[1]["content"]
+
+
+HEADERLESS = "Cough in a smoker.\n\nThe lungs are clear. No effusion.\n\nNo acute disease."
+# units: [1] Cough in a smoker. [2] The lungs are clear. [3] No effusion. [4] No acute disease.
+
+
+def _steps(*rows: dict[str, float]) -> list[dict[str, float]]:
+    return list(rows)
+
+
+def test_a_joint_decode_settles_the_letters_the_model_is_unsure_of_in_report_order() -> None:
+    # The model wrote I F I M (no sectioning: indication twice), unsure of unit 3 (I 0.55, F 0.45).
+    reply = Completion(tags_answer("IFIM"), _steps(
+        {"I": -0.01, "F": -5.0}, {"F": -0.02, "I": -4.0}, {"I": -0.6, "F": -0.8}, {"M": -0.05, "F": -3.0}))
+    with pytest.raises(SectionValidationError, match="not_contiguous"):
+        SectionTask(mode="tags").parse(HEADERLESS, reply)  # without a joint weight: the letters as written
+    result = SectionTask(mode="tags", joint_weight=64).parse(HEADERLESS, reply)
+    assert result.sections == {"indication": "Cough in a smoker.", "comparison": None,
+                               "findings": "The lungs are clear. No effusion.", "impression": "No acute disease."}
+    assert result.reasons == ("llm", "joint_decode")
+
+
+def test_a_joint_decode_follows_a_confident_model_against_the_heuristic() -> None:
+    # Every unit's letter sure: the model's labelling wins, whatever the cue words say.
+    sure = [{letter: 0.0} for letter in "IIFM"]  # a missing letter counts as very unlikely
+    result = SectionTask(mode="tags", joint_weight=64).parse(HEADERLESS, Completion(tags_answer("IIFM"), sure))
+    assert result.sections["indication"] == "Cough in a smoker.\n\nThe lungs are clear."
+    assert result.sections["findings"] == "No effusion." and result.sections["impression"] == "No acute disease."
+
+
+def test_without_every_units_log_probabilities_the_letters_are_read_as_written() -> None:
+    task = SectionTask(mode="tags", joint_weight=64)
+    short = Completion(tags_answer("IFFM"), [{"I": 0.0}, {"F": 0.0}])  # fewer steps than letters
+    assert task.parse(HEADERLESS, short).reasons == ("llm",)
+    assert task.parse(HEADERLESS, tags_answer("IFFM")).reasons == ("llm",)  # a plain string (OpenAI backend)
+
+
+def test_only_a_tags_task_with_a_joint_weight_asks_for_letter_log_probabilities() -> None:
+    assert SectionTask(mode="tags", joint_weight=64).request(HEADERLESS).scored == "ICFMO"
+    assert SectionTask(mode="tags").request(HEADERLESS).scored == ""
+    assert SectionTask(mode="spans", joint_weight=64).request(HEADERLESS).scored == ""
+    reply = Completion('{"tags":"1I"}', [{"I": -0.1}])
+    assert isinstance(reply, str) and json.loads(reply) == {"tags": "1I"} and reply.letter_logprobs == ({"I": -0.1},)
+
+
+def test_a_joint_decode_keeps_the_sections_the_headers_found() -> None:
+    text = "INDICATION: Cough.\nFINDINGS: The lungs are clear. No effusion.\nIMPRESSION: Normal chest."
+    task = SectionTask(mode="tags", joint_weight=16)
+    assert len(task.units(text)) == 4
+    sure = [{letter: 0.0} for letter in "IIFM"]  # the model is sure that FINDINGS' first sentence is indication
+    result = task.parse(text, Completion(tags_answer("IIFM"), sure))
+    assert result.sections == {"indication": "Cough.", "comparison": None,
+                               "findings": "The lungs are clear. No effusion.", "impression": "Normal chest."}
+
+
+def test_a_joint_decode_gives_the_sentences_after_a_short_label_to_the_sections_it_left_out() -> None:
+    text = "Reason: fever. No prior. Lungs are clear. IMPRESSION: Normal."
+    task = SectionTask(mode="tags", joint_weight=16)
+    sure = [{letter: 0.0} for letter in "ICFM"]
+    result = task.parse(text, Completion(tags_answer("ICFM"), sure))
+    assert result.sections == {"indication": "fever.", "comparison": "No prior.", "findings": "Lungs are clear.",
+                               "impression": "Normal."}
+
+
+def test_with_a_joint_decode_the_prompt_numbers_the_heuristics_units() -> None:
+    text = "Reason: cough None available The lungs are clear. IMPRESSION: Normal."
+    assert len(SectionTask(mode="tags").units(text)) == 2
+    units = SectionTask(mode="tags", joint_weight=16).units(text)  # cut at the soft breaks too
+    assert [text[u.start : u.end] for u in units] == [
+        "Reason: cough", "None available", "The lungs are clear.", "IMPRESSION: Normal."]
+    request = SectionTask(mode="tags", joint_weight=16).request(text)
+    assert request.constraints.units == 4 and "[2] None available" in request.messages[1]["content"]
