@@ -94,12 +94,18 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
         if result.spans["findings"] is None and any(reason in _REPAIRABLE for reason in result.reasons):
             return repair(text, result)
         return result
+    skip = skipped_ranges(text)
+    return result if skip is None else split_headerless(text, skip)
+
+
+def skipped_ranges(text: str) -> list[Span] | None:
+    """What a report without section headers leaves out of its sections: its known field lines
+    ("Ordering physician: ...", "Exam: ...") and everything from a signature block on ("Electronically
+    signed by", "Dictated by"). None when it has headers of other sections only (EXAM, TECHNIQUE, ...):
+    its text is titles and technique, not sections without their headers."""
     hits = find_headers(text)
     if any(hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE for hit in hits):
-        return result
-    # No section headers, only known field lines ("Ordering physician: ...", "Exam: ...") and a signature
-    # block ("Electronically signed by", "Dictated by"): the report around them is headerless. The field
-    # lines and everything from the signature on are left out of the sections.
+        return None
     skip: list[Span] = []
     for hit in hits:
         if hit.group not in (*SECTION_HEADER_GROUPS, "sig", "isig"):  # an unknown label may head findings: kept
@@ -109,7 +115,7 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
             break
         line_end = text.find("\n", hit.start)
         skip.append((hit.start, len(text) if line_end < 0 else line_end))
-    return split_headerless(text, skip)
+    return skip
 
 
 def repair(text: str, result: SectionResult) -> SectionResult:
@@ -180,12 +186,17 @@ def split_with_scores(text: str, extra: Sequence[Sequence[float]]) -> dict[str, 
     (`heuristic_units(text)`), a score per state (`STATES` order), added to the heuristic's scores before
     the best labelling is found. An LLM's letter log-probabilities for the same units, scaled, make this
     a joint decode: the model labels, the heuristic and the one-run-per-section order settle what it is
-    unsure of."""
-    units = heuristic_units(text)
-    if not units:
+    unsure of. The units the heuristic leaves out (`skipped_ranges`) stay out."""
+    skip = skipped_ranges(text)
+    kept = [(unit, row) for unit, row in zip(heuristic_units(text), extra, strict=True)
+            if skip is not None and not any(a <= unit.start < b for a, b in skip)]
+    if not kept:
         return dict.fromkeys(SECTION_NAMES)
+    units = [unit for unit, _ in kept]
     breaks = paragraph_breaks(text, units)
-    return _spans_of(units, best_states(_plus(text, units, breaks, extra), breaks, _model()[1]))
+    scores = [[a + b for a, b in zip(own, row, strict=True)]
+              for own, (_, row) in zip(unit_scores(text, units, breaks), kept, strict=True)]
+    return _spans_of(units, best_states(scores, breaks, _model()[1]))
 
 
 def _plus(text: str, units: list[Unit], breaks: list[bool], extra: Sequence[Sequence[float]],

@@ -224,3 +224,11 @@ def test_with_a_joint_decode_the_prompt_numbers_the_heuristics_units() -> None:
         "Reason: cough", "None available", "The lungs are clear.", "IMPRESSION: Normal."]
     request = SectionTask(mode="tags", joint_weight=16).request(text)
     assert request.constraints.units == 4 and "[2] None available" in request.messages[1]["content"]
+
+
+def test_a_joint_decode_leaves_out_the_signature_block_the_heuristic_leaves_out() -> None:
+    text = "Cough.\n\nThe lungs are clear.\n\nElectronically signed by: Dr. A. Example"
+    sure = [{letter: 0.0} for letter in "IFM"]  # the model calls the sign-off the impression
+    result = SectionTask(mode="tags", joint_weight=16).parse(text, Completion(tags_answer("IFM"), sure))
+    assert result.sections == {"indication": "Cough.", "comparison": None, "findings": "The lungs are clear.",
+                               "impression": None}
