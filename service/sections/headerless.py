@@ -154,7 +154,9 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
             units.append(Unit(start + unit.start, start + unit.end))
             owner.append(name)
     breaks = paragraph_breaks(text, units)
-    scores = unit_scores(text, units, breaks) if extra is None else _plus(text, units, breaks, extra)
+    scores: Sequence[Sequence[float]] = unit_scores(text, units, breaks)
+    if extra is not None:
+        scores = _plus(units, scores, heuristic_units(text), extra)
     # The states a unit of each present section may take: its own, and after its first unit the missing
     # sections up to the next present one (state numbers: `STATES`, a section's is its rank + 1).
     ranks = [SECTION_NAMES.index(name) for _, name in present]
@@ -173,11 +175,9 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
 
 def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:
     """The heuristic split of `text`, leaving out the units that start inside a `skip` range."""
-    units = [u for u in heuristic_units(text) if not any(a <= u.start < b for a, b in skip)]
-    if not units:
+    spans = _labelled(text, skip)
+    if spans is None:
         return SectionResult.from_spans(text, {}, 0.0, ("empty",))
-    breaks = paragraph_breaks(text, units)
-    spans = _spans_of(units, best_states(unit_scores(text, units, breaks), breaks, _model()[1]))
     return SectionResult.from_spans(text, spans, CONFIDENCE, ("no_headers", "headerless_heuristic"))
 
 
@@ -188,24 +188,31 @@ def split_with_scores(text: str, extra: Sequence[Sequence[float]]) -> dict[str, 
     a joint decode: the model labels, the heuristic and the one-run-per-section order settle what it is
     unsure of. The units the heuristic leaves out (`skipped_ranges`) stay out."""
     skip = skipped_ranges(text)
-    kept = [(unit, row) for unit, row in zip(heuristic_units(text), extra, strict=True)
-            if skip is not None and not any(a <= unit.start < b for a, b in skip)]
-    if not kept:
-        return dict.fromkeys(SECTION_NAMES)
-    units = [unit for unit, _ in kept]
+    spans = None if skip is None else _labelled(text, skip, extra)
+    return dict.fromkeys(SECTION_NAMES) if spans is None else spans
+
+
+def _labelled(text: str, skip: Sequence[Span], extra: Sequence[Sequence[float]] | None = None,
+              ) -> dict[str, Span | None] | None:
+    """The best labelling of the heuristic units that start outside `skip`, by the heuristic's scores
+    plus `extra` (one row per heuristic unit) where given; None when no unit is left."""
+    every = heuristic_units(text)
+    units = [u for u in every if not any(a <= u.start < b for a, b in skip)]
+    if not units:
+        return None
     breaks = paragraph_breaks(text, units)
-    scores = [[a + b for a, b in zip(own, row, strict=True)]
-              for own, (_, row) in zip(unit_scores(text, units, breaks), kept, strict=True)]
+    scores: Sequence[Sequence[float]] = unit_scores(text, units, breaks)
+    if extra is not None:
+        scores = _plus(units, scores, every, extra)
     return _spans_of(units, best_states(scores, breaks, _model()[1]))
 
 
-def _plus(text: str, units: list[Unit], breaks: list[bool], extra: Sequence[Sequence[float]],
-          ) -> list[list[float]]:
-    """Each unit's heuristic scores plus the `extra` row of the heuristic unit of `text` it starts in."""
-    parents = heuristic_units(text)
+def _plus(units: list[Unit], scores: Sequence[Sequence[float]], parents: list[Unit],
+          extra: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Each unit's scores plus the `extra` row of the unit of `parents` (in order, covering them) it starts in."""
     out = []
     j = 0
-    for unit, row in zip(units, unit_scores(text, units, breaks), strict=True):
+    for unit, row in zip(units, scores, strict=True):
         while j + 1 < len(parents) and parents[j].end <= unit.start:
             j += 1
         out.append([a + b for a, b in zip(row, extra[j], strict=True)])
