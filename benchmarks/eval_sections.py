@@ -496,7 +496,7 @@ def _backend(args: argparse.Namespace) -> Backend:
     settings = Settings()
     updates = {"base_url": args.openai_base_url, "model": args.model if args.backend == "openai" else None}
     openai = settings.openai.model_copy(update={k: v for k, v in updates.items() if v})
-    profile = args.model if args.backend == "vllm" and args.model else "smollm2-135m"
+    profile = args.model if args.backend == "vllm" and args.model else settings.model
     return create_backend(args.backend, settings.model_copy(update={"model": profile, "openai": openai}))
 
 
@@ -523,7 +523,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="tags mode: weight of the model's letter log-probabilities decoded with the heuristic"
                              " (default: the profile's; 0: the model's letters as written)")
     parser.add_argument("--model", default=None,
-                        help="vllm: model profile (default smollm2-135m); openai: model name (default from settings)")
+                        help="vllm: model profile (default: RADPREP_MODEL, else radprep-sections-135m);"
+                             " openai: model name (default from settings)")
     parser.add_argument("--openai-base-url", default=None, help="OpenAI-compatible endpoint, ending before /chat")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="reports per split_batch call")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")

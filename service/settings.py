@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     prompt_version: str | None = Field(
         default=None, description="prompts/sections.<mode>.<version>.jinja; None: the profile's (else v1)")
     prompts_dir: Path | None = Field(default=None, description="folder of prompt files (default: prompts/)")
-    model: str = Field(default="smollm2-135m", description="model profile: a name in models/ or a .toml path")
+    model: str = Field(default="radprep-sections-135m",
+                       description="model profile: a name in models/ or a .toml path (default: our section model)")
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     api_keys: SecretStr | None = Field(

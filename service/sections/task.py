@@ -34,7 +34,7 @@ from service.errors import ConfigError, SectionValidationError
 from service.sections.checks import validate_spans
 from service.sections.headerless import STATES, heuristic_units, relabel, split_with_scores
 from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
-from service.sections.result import SECTION_NAMES, SectionResult, Span
+from service.sections.result import CONFIDENT, SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, numbered, split_units
 
@@ -198,12 +198,20 @@ class SectionTask:
 
 def _joint_spans(text: str, rows: list[list[float]]) -> dict[str, Span | None]:
     """The joint decode of the model's scores (`rows`, per unit and state) with the heuristic's. Where
-    the rules found section headers, the sections keep them (`relabel`: a header's section starts at it,
-    and only the sentences after its first may move to a missing section), so that the model does not
-    undo what the headers say; elsewhere every unit is labelled (`split_with_scores`)."""
+    the rules found section headers and are confident (`CONFIDENT`: no check found their split
+    implausible), their sections stand, as on the auto route: a header says where its section starts
+    better than a 135M model does, and a sentence moved to a section the report does not head is, in a
+    layout the checks pass, a sentence taken from its own. Where the rules found headers but are unsure,
+    the sections keep them (`relabel`: a header's section starts at it, and only the sentences after
+    its first may move to a missing section; out of order, they stand). A report without headers, or
+    with headers of other sections only (EXAM, TECHNIQUE), is labelled unit by unit (`split_with_scores`)."""
     found = _RULES.split(text)
-    spans = None if "no_headers" in found.reasons else relabel(text, found, rows)
-    return split_with_scores(text, rows) if spans is None else spans
+    if "no_headers" in found.reasons or not any(found.spans.values()):
+        return split_with_scores(text, rows)
+    if found.confidence >= CONFIDENT:
+        return dict(found.spans)
+    spans = relabel(text, found, rows)
+    return dict(found.spans) if spans is None else spans
 
 
 def _state_scores(step: dict[str, float], weight: float) -> list[float]:

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RADPREP = Path(sys.executable).with_name("radprep")
 SAMPLES = ROOT / "examples" / "sample_reports.jsonl"
 KEY = "server-test-key"
+# The cpu image installs no vLLM and builds no model: its server runs the rules and the heuristic split. These
+# processes see the same, whatever this machine has built in ~/.cache/radprep/models.
+NO_MODELS = tempfile.mkdtemp(prefix="radprep-no-models-")
 
 
 def dockerfile_stage(name: str) -> dict[str, object]:
@@ -47,7 +51,8 @@ def free_port() -> int:
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RADPREP_")}
-    env.update({"TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "RADPREP_SECRET": "server-test-secret", **extra})
+    env.update({"TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "RADPREP_SECRET": "server-test-secret",
+                "RADPREP_MODELS_DIR": NO_MODELS, **extra})
     return env
 
 

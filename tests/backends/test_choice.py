@@ -12,10 +12,10 @@ from service.errors import ConfigError
 from service.settings import OpenAISettings, Settings
 
 
-def _built(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A models folder in which the smollm2-135m profile's model looks built."""
+def _built(models: Path, monkeypatch: pytest.MonkeyPatch, folder_name: str = "radprep-sections-135m") -> None:
+    """A models folder in which a profile's model (default: the default profile's) looks built."""
     monkeypatch.setenv("RADPREP_MODELS_DIR", str(models))
-    folder = models / "smollm2-135m-instruct"
+    folder = models / folder_name
     folder.mkdir(parents=True)
     (folder / "config.json").write_text("{}")
 
@@ -35,14 +35,25 @@ def test_auto_with_vllm_but_no_model_names_the_build_script(monkeypatch: pytest.
     monkeypatch.setenv("RADPREP_MODELS_DIR", str(tmp_path))
     monkeypatch.setattr(VllmBackend, "is_available", True)
     choice = choose_backend(Settings())
-    assert choice.backend is None and "python models/build_model.py smollm2-135m" in choice.reason
+    assert choice.backend is None and "python models/build_model.py radprep-sections-135m" in choice.reason
 
 
-def test_auto_with_the_small_model_built_explains_why_it_is_not_used(monkeypatch: pytest.MonkeyPatch,
-                                                                     tmp_path: Path) -> None:
+def test_auto_with_vllm_and_the_default_model_built_uses_radprep_s_section_model(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _built(tmp_path, monkeypatch)
     monkeypatch.setattr(VllmBackend, "is_available", True)
     choice = choose_backend(Settings())
+    assert (choice.route, choice.backend, choice.model) == ("auto", "vllm", "radprep-sections-135m")
+    assert choice.describe() == ("sections: route auto, backend vllm, model radprep-sections-135m (asked: route"
+                                 " auto, backend auto): backend auto: vLLM is installed and model"
+                                 " radprep-sections-135m is built")
+
+
+def test_auto_with_the_plain_small_model_built_explains_why_it_is_not_used(monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    _built(tmp_path, monkeypatch, "smollm2-135m-instruct")
+    monkeypatch.setattr(VllmBackend, "is_available", True)
+    choice = choose_backend(Settings(model="smollm2-135m"))
     assert choice.backend is None and "sections worse than the rules" in choice.reason
     assert "--backend vllm uses it" in choice.reason
 

@@ -22,10 +22,10 @@ BASE = load_profile("smollm2-135m").local_path
 PROFILE = load_profile("radprep-sections-135m")
 ADAPTER = ROOT / "models" / PROFILE.source["adapter"]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.models, pytest.mark.skipif(
     not (BASE / "config.json").is_file() or not (ADAPTER / "adapter_model.safetensors").is_file(),
     reason="the smollm2-135m base folder (scripts/install) or the committed adapter is missing",
-)
+)]
 
 
 def test_the_section_model_is_built_from_a_clean_models_dir(tmp_path: Path) -> None:

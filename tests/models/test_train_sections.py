@@ -19,10 +19,10 @@ from service.backends import load_profile
 ROOT = Path(__file__).resolve().parents[2]
 BASE = load_profile("smollm2-135m").local_path
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.models, pytest.mark.skipif(
     importlib.util.find_spec("peft") is None or not (BASE / "config.json").is_file(),
     reason="peft or the smollm2-135m base folder is missing (pip install -e '.[train]', scripts/install)",
-)
+)]
 
 
 def test_two_training_steps_on_a_tiny_set_save_an_adapter(tmp_path: Path) -> None:

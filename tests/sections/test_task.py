@@ -5,6 +5,8 @@ import pytest
 
 from service.backends import Completion, Constraints
 from service.errors import ConfigError, SectionValidationError
+from service.sections.result import CONFIDENT
+from service.sections.rules import RulesSectioner
 from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema, tag_pattern, tags_answer
 
 REPORT = (
@@ -205,6 +207,15 @@ def test_a_joint_decode_keeps_the_sections_the_headers_found() -> None:
     result = task.parse(text, Completion(tags_answer("IIFM"), sure))
     assert result.sections == {"indication": "Cough.", "comparison": None,
                                "findings": "The lungs are clear. No effusion.", "impression": "Normal chest."}
+
+
+def test_where_the_rules_are_confident_a_joint_decode_moves_no_sentence_to_a_section_left_out() -> None:
+    text = "INDICATION: Cough. Fever for two days.\nFINDINGS: The lungs are clear.\nIMPRESSION: Normal chest."
+    assert RulesSectioner().split(text).confidence >= CONFIDENT  # every check passed
+    sure = [{letter: 0.0} for letter in "ICFM"]  # the model is sure the second sentence is a comparison
+    result = SectionTask(mode="tags", joint_weight=16).parse(text, Completion(tags_answer("ICFM"), sure))
+    assert result.sections == {"indication": "Cough. Fever for two days.", "comparison": None,
+                               "findings": "The lungs are clear.", "impression": "Normal chest."}
 
 
 def test_a_joint_decode_gives_the_sentences_after_a_short_label_to_the_sections_it_left_out() -> None:
