@@ -91,11 +91,15 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
     """
     result = (rules or RulesSectioner()).split(text)
     if "no_headers" not in result.reasons:
-        if result.spans["findings"] is None and any(reason in _REPAIRABLE for reason in result.reasons):
-            return repair(text, result)
-        return result
+        return repair(text, result) if repairable(result) else result
     skip = skipped_ranges(text)
     return result if skip is None else split_headerless(text, skip)
+
+
+def repairable(result: SectionResult) -> bool:
+    """Whether the heuristic labels a headered rules result again (`repair`): its findings are missing and
+    a check found another section's sentences inside an indication or comparison."""
+    return result.spans["findings"] is None and any(reason in _REPAIRABLE for reason in result.reasons)
 
 
 def skipped_ranges(text: str) -> list[Span] | None:

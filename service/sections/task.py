@@ -32,9 +32,9 @@ import jinja2
 from service.backends.base import Completion, CompletionRequest, Constraints
 from service.errors import ConfigError, SectionValidationError
 from service.sections.checks import validate_spans
-from service.sections.headerless import STATES, heuristic_units, relabel, split_with_scores
+from service.sections.headerless import STATES, heuristic_units, relabel, repairable, split_with_scores
 from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
-from service.sections.result import CONFIDENT, SECTION_NAMES, SectionResult, Span
+from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.units import Unit, numbered, split_units
 
@@ -197,20 +197,18 @@ class SectionTask:
 
 
 def _joint_spans(text: str, rows: list[list[float]]) -> dict[str, Span | None]:
-    """The joint decode of the model's scores (`rows`, per unit and state) with the heuristic's. Where
-    the rules found section headers and are confident (`CONFIDENT`: no check found their split
-    implausible), their sections stand, as on the auto route: a header says where its section starts
-    better than a 135M model does, and a sentence moved to a section the report does not head is, in a
-    layout the checks pass, a sentence taken from its own. Where the rules found headers but are unsure,
-    the sections keep them (`relabel`: a header's section starts at it, and only the sentences after
-    its first may move to a missing section; out of order, they stand). A report without headers, or
-    with headers of other sections only (EXAM, TECHNIQUE), is labelled unit by unit (`split_with_scores`)."""
+    """The joint decode of the model's scores (`rows`, per unit and state) with the heuristic's, wherever
+    the rules route would run the heuristic (`rules_or_heuristic`), and nowhere else: a report without
+    headers is labelled unit by unit (`split_with_scores`); a headered one whose findings are missing and
+    whose checks found another section's sentences inside one (`repairable`) is labelled again within the
+    sections its headers found (`relabel`: a header's section starts at it, only its later sentences may
+    move to a missing section). Any other headered report keeps the rules' sections: a header says where
+    its section starts better than a 135M model does, and a sentence the model moves out of a section the
+    checks did not question is, on every layout measured, a sentence taken from its own."""
     found = _RULES.split(text)
-    if "no_headers" in found.reasons or not any(found.spans.values()):
+    if "no_headers" in found.reasons:
         return split_with_scores(text, rows)
-    if found.confidence >= CONFIDENT:
-        return dict(found.spans)
-    spans = relabel(text, found, rows)
+    spans = relabel(text, found, rows) if repairable(found) else None
     return dict(found.spans) if spans is None else spans
 
 

@@ -218,6 +218,16 @@ def test_where_the_rules_are_confident_a_joint_decode_moves_no_sentence_to_a_sec
                                "findings": "The lungs are clear.", "impression": "Normal chest."}
 
 
+def test_where_the_rules_doubt_only_a_date_the_joint_decode_keeps_their_sections_as_their_repair_does() -> None:
+    text = "INDICATION: Cough. XXXX XXXX. IMPRESSION: No acute disease."
+    found = RulesSectioner().split(text)
+    assert found.reasons == ("date_after_indication",) and found.confidence < CONFIDENT  # unsure, not repairable
+    sure = [{letter: 0.0} for letter in "ICM"]  # the model is sure the placeholders are a comparison
+    result = SectionTask(mode="tags", joint_weight=16).parse(text, Completion(tags_answer("ICM"), sure))
+    assert result.sections == found.sections
+    assert result.sections["comparison"] is None
+
+
 def test_a_joint_decode_gives_the_sentences_after_a_short_label_to_the_sections_it_left_out() -> None:
     text = "Reason: fever. No prior. Lungs are clear. IMPRESSION: Normal."
     task = SectionTask(mode="tags", joint_weight=16)
