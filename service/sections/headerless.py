@@ -25,7 +25,7 @@ from typing import Final
 
 from service.sections.aliases import SECTION_KINDS, SIGNATURE
 from service.sections.fields import STAFF
-from service.sections.headers import SECTION_HEADER_GROUPS, find_headers
+from service.sections.headers import SECTION_HEADER_GROUPS, Hit, find_headers
 from service.sections.result import SECTION_NAMES, SectionResult, Span
 from service.sections.rules import RulesSectioner
 from service.sections.rules import clear_caches as rules_clear_caches
@@ -98,7 +98,10 @@ def rules_or_heuristic(text: str, rules: RulesSectioner | None = None) -> Sectio
 
 def repairable(result: SectionResult) -> bool:
     """Whether the heuristic labels a headered rules result again (`repair`): its findings are missing and
-    a check found another section's sentences inside an indication or comparison."""
+    a check found another section's sentences inside an indication or comparison, or prose stands before
+    its first header (``preamble_text``: "Line placement. The catheter tip is ... IMPRESSION: ...")."""
+    if "preamble_text" in result.reasons:
+        return True
     return result.spans["findings"] is None and any(reason in _REPAIRABLE for reason in result.reasons)
 
 
@@ -125,9 +128,10 @@ def skipped_ranges(text: str) -> list[Span] | None:
 def repair(text: str, result: SectionResult) -> SectionResult:
     """Where a check found another section's sentences inside an indication or comparison and the
     findings are missing (a layout that labels some sections only: "Reason: fever. No prior. Lungs are
-    clear. IMPRESSION: ..."), the heuristic labels the sentences again, cut at soft breaks too
-    (`_SOFT_BREAK`: "Reason: cough None available The lungs ..."), within the sections the headers
-    found (`relabel`). Confidence at most `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
+    clear. IMPRESSION: ..."), or prose stands before the first header, the heuristic labels the sentences
+    again, cut at soft breaks too (`_SOFT_BREAK`: "Reason: cough None available The lungs ..."), within
+    the sections the headers found and the prose before them (`relabel`). Confidence at most
+    `REPAIR_CONFIDENCE`, reason ``heuristic_repair``.
     """
     spans = relabel(text, result)
     if spans is None:
@@ -141,17 +145,30 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
     """The sentences of `result`'s sections labelled again by the heuristic, plus `extra` where given
     (as in `split_with_scores`). Headers keep their place: a section's first sentence stays its own,
     and its later ones may go only to the sections that are missing between it and the next one found
-    (none after the last one); text outside the sections stays outside. None when there are no
-    sections or they are out of order."""
+    (none after the last one). Where the rules found prose before the first header (``preamble_text``),
+    its sentences may go to the sections before that header's, or to none (a title); field lines there
+    ("Ordering physician: ...", "EXAM: ...") stay out. Other text outside the sections stays outside.
+    None when there are no sections or they are out of order."""
     present = sorted((span, name) for name, span in result.spans.items() if span is not None)
     order = [SECTION_NAMES.index(name) for _, name in present]
     if not present or order != sorted(order):
         return None
+    hits = find_headers(text)  # known (cached) already
+    preamble_end = _preamble_end(hits, present[0][0][0]) if "preamble_text" in result.reasons else 0
+    # A section holds a header only where repeats were joined; the preamble may hold field labels.
+    first = 0 if preamble_end else present[0][0][0]
+    inner = sorted({hit.start for hit in hits if hit.group in UNIT_CUTS}
+                   | {soft.end() for soft in _SOFT_BREAK.finditer(text, first, present[-1][0][1])})
     units: list[Unit] = []
-    owner: list[str] = []
-    # The report's headers are known (cached) already: a section holds one only where repeats were joined.
-    inner = sorted({hit.start for hit in find_headers(text) if hit.group in UNIT_CUTS}
-                   | {soft.end() for soft in _SOFT_BREAK.finditer(text, present[0][0][0], present[-1][0][1])})
+    owner: list[str | None] = []
+    if preamble_end:
+        fields = {hit.start for hit in hits if hit.group in (*SECTION_HEADER_GROUPS, "sig", "isig")
+                  and not set(hit.kinds) & _SECTION_LIKE}
+        cuts = [at for at in inner if 0 < at < preamble_end]
+        for unit in split_units(text[:preamble_end], headers=False, cuts=cuts):
+            if unit.start not in fields:
+                units.append(unit)
+                owner.append(None)
     for (start, end), name in present:
         cuts = [at - start for at in inner if start < at < end]
         for unit in split_units(text[start:end], headers=False, cuts=cuts):
@@ -162,19 +179,30 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
     if extra is not None:
         scores = _plus(units, scores, heuristic_units(text), extra)
     # The states a unit of each present section may take: its own, and after its first unit the missing
-    # sections up to the next present one (state numbers: `STATES`, a section's is its rank + 1).
+    # sections up to the next present one (state numbers: `STATES`, a section's is its rank + 1); a
+    # preamble unit: none, or a section before the first present one.
     ranks = [SECTION_NAMES.index(name) for _, name in present]
     later = {name: (rank + 1, (ranks[j + 1] if j + 1 < len(ranks) else rank + 1) + 1)
              for j, ((_, name), rank) in enumerate(zip(present, ranks, strict=True))}
     k = len(STATES)
     allowed = []
-    for i, name in enumerate(owner):
-        own, end = later[name]
-        if i == 0 or owner[i - 1] != name:
-            end = own + 1
+    for i, section in enumerate(owner):
         row = scores[i]
+        if section is None:
+            allowed.append([*row[: ranks[0] + 1]] + [_FORBIDDEN] * (k - ranks[0] - 1))
+            continue
+        own, end = later[section]
+        if i == 0 or owner[i - 1] != section:
+            end = own + 1
         allowed.append([_FORBIDDEN] * own + [row[own] + _HEADER_BONUS, *row[own + 1 : end]] + [_FORBIDDEN] * (k - end))
     return _spans_of(units, best_states(allowed, breaks, _model()[1]))
+
+
+def _preamble_end(hits: Sequence[Hit], first_section: int) -> int:
+    """Where the header of the first section found starts: the last section header before its text."""
+    starts = [hit.start for hit in hits if hit.start < first_section
+              and hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE]
+    return max(starts, default=0)
 
 
 def split_headerless(text: str, skip: Sequence[Span] = ()) -> SectionResult:

@@ -183,8 +183,8 @@ class SectionTask:
             if self.joint_weight and steps is not None and len(steps) == len(letters.split()):
                 if len(steps) != len(self.units(text)):
                     raise SectionValidationError("wrong_unit_count")
-                spans = _joint_spans(text, [_state_scores(step, self.joint_weight) for step in steps])
-                reasons = ("llm", "joint_decode")
+                spans, how = _joint_spans(text, [_state_scores(step, self.joint_weight) for step in steps])
+                reasons = ("llm", how)
             else:
                 spans = _spans_from_labels(self.units(text), letters)
         elif self.mode == "spans":
@@ -196,7 +196,7 @@ class SectionTask:
         return SectionResult.from_spans(text, spans, LLM_CONFIDENCE, reasons)
 
 
-def _joint_spans(text: str, rows: list[list[float]]) -> dict[str, Span | None]:
+def _joint_spans(text: str, rows: list[list[float]]) -> tuple[dict[str, Span | None], str]:
     """The joint decode of the model's scores (`rows`, per unit and state) with the heuristic's, wherever
     the rules route would run the heuristic (`rules_or_heuristic`), and nowhere else: a report without
     headers is labelled unit by unit (`split_with_scores`); a headered one whose findings are missing and
@@ -204,12 +204,13 @@ def _joint_spans(text: str, rows: list[list[float]]) -> dict[str, Span | None]:
     sections its headers found (`relabel`: a header's section starts at it, only its later sentences may
     move to a missing section). Any other headered report keeps the rules' sections: a header says where
     its section starts better than a 135M model does, and a sentence the model moves out of a section the
-    checks did not question is, on every layout measured, a sentence taken from its own."""
+    checks did not question is, on every layout measured, a sentence taken from its own. With the reason
+    that says which: ``joint_decode``, or ``headers_kept`` (the model's letters were not used)."""
     found = _RULES.split(text)
     if "no_headers" in found.reasons:
-        return split_with_scores(text, rows)
+        return split_with_scores(text, rows), "joint_decode"
     spans = relabel(text, found, rows) if repairable(found) else None
-    return dict(found.spans) if spans is None else spans
+    return (dict(found.spans), "headers_kept") if spans is None else (spans, "joint_decode")
 
 
 def _state_scores(step: dict[str, float], weight: float) -> list[float]:

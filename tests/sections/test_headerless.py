@@ -5,6 +5,7 @@ from service.sections.headerless import (
     rules_or_heuristic,
     split_headerless,
 )
+from service.sections.rules import RulesSectioner
 
 PARAGRAPHS = (
     "72-year-old woman with cough and fever.\n\nComparison with the prior radiograph from last year.\n\n"
@@ -107,3 +108,22 @@ def test_the_repair_cuts_a_run_on_indication_at_a_lost_sentence_end() -> None:
     result = rules_or_heuristic("Reason: chest pain XXXX The heart is normal. The lungs are clear. IMPRESSION: Normal.")
     assert result.sections["indication"] == "chest pain XXXX"
     assert result.sections["findings"] == "The heart is normal. The lungs are clear."
+
+
+def test_prose_before_the_first_header_goes_to_the_sections_before_it_instead_of_being_dropped() -> None:
+    text = ("Chest pain and shortness of breath. The heart is normal in size. The lungs are clear.\n"
+            "IMPRESSION: No acute cardiopulmonary disease.")
+    assert RulesSectioner().split(text).sections["findings"] is None  # the rules alone drop the findings
+    result = rules_or_heuristic(text)
+    assert "preamble_text" in result.reasons and "heuristic_repair" in result.reasons
+    assert result.confidence <= REPAIR_CONFIDENCE
+    assert result.sections == {"indication": "Chest pain and shortness of breath.", "comparison": None,
+                               "findings": "The heart is normal in size. The lungs are clear.",
+                               "impression": "No acute cardiopulmonary disease."}
+
+
+def test_prose_before_the_first_header_never_goes_to_that_header_s_section_or_a_later_one() -> None:
+    text = "Fever. Comparison with the prior study. The lungs are clear.\nFINDINGS: No effusion.\nIMPRESSION: Normal."
+    result = rules_or_heuristic(text)
+    assert result.sections["findings"] == "No effusion." and result.sections["impression"] == "Normal."
+    assert result.sections["indication"] is not None and result.sections["indication"].startswith("Fever.")

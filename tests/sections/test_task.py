@@ -226,6 +226,18 @@ def test_where_the_rules_doubt_only_a_date_the_joint_decode_keeps_their_sections
     result = SectionTask(mode="tags", joint_weight=16).parse(text, Completion(tags_answer("ICM"), sure))
     assert result.sections == found.sections
     assert result.sections["comparison"] is None
+    assert result.reasons == ("llm", "headers_kept")
+
+
+def test_a_joint_decode_gives_prose_before_the_first_header_only_to_the_sections_before_it() -> None:
+    text = "Cough and fever for two weeks. A smoker.\nFINDINGS: No effusion.\nIMPRESSION: Normal."
+    task = SectionTask(mode="tags", joint_weight=16)
+    assert len(task.units(text)) == 4
+    sure = [{letter: 0.0} for letter in "MMFM"]  # the model is sure the preamble is the impression
+    result = task.parse(text, Completion(tags_answer("MMFM"), sure))
+    assert result.reasons == ("llm", "joint_decode")
+    assert result.sections["findings"] == "No effusion." and result.sections["impression"] == "Normal."
+    assert "Cough" in (result.sections["indication"] or "") + (result.sections["comparison"] or "")
 
 
 def test_a_joint_decode_gives_the_sentences_after_a_short_label_to_the_sections_it_left_out() -> None:
