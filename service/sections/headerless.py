@@ -80,6 +80,17 @@ _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 _TITLE = re.compile(r"^(?:exam|examination|chest|xr|x-?ray|cxr|pa and lat|portable|ap)\b[^.]{0,60}$")
 
 _SECTION_LIKE = frozenset({*SECTION_KINDS, "continuation", "addendum"})
+
+
+def _heads_section(hit: Hit) -> bool:
+    """A header that starts a section (or continues one), not a field, title or signature label."""
+    return hit.group in SECTION_HEADER_GROUPS and bool(set(hit.kinds) & _SECTION_LIKE)
+
+
+def _left_out(hit: Hit) -> bool:
+    """A known label whose line is no section's text: a field ("Ordering physician:", "EXAM:") or a
+    signature. An unknown label may head findings: kept."""
+    return hit.group in (*SECTION_HEADER_GROUPS, "sig", "isig") and not _heads_section(hit)
 STATES: Final = ("none_before", *SECTION_NAMES, "none_after")
 
 
@@ -111,11 +122,11 @@ def skipped_ranges(text: str) -> list[Span] | None:
     signed by", "Dictated by"). None when it has headers of other sections only (EXAM, TECHNIQUE, ...):
     its text is titles and technique, not sections without their headers."""
     hits = find_headers(text)
-    if any(hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE for hit in hits):
+    if any(_heads_section(hit) for hit in hits):
         return None
     skip: list[Span] = []
     for hit in hits:
-        if hit.group not in (*SECTION_HEADER_GROUPS, "sig", "isig"):  # an unknown label may head findings: kept
+        if not _left_out(hit):
             continue
         if SIGNATURE in hit.kinds or STAFF in hit.kinds:
             skip.append((hit.start, len(text)))
@@ -162,8 +173,7 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
     units: list[Unit] = []
     owner: list[str | None] = []
     if preamble_end:
-        fields = {hit.start for hit in hits if hit.group in (*SECTION_HEADER_GROUPS, "sig", "isig")
-                  and not set(hit.kinds) & _SECTION_LIKE}
+        fields = {hit.start for hit in hits if _left_out(hit)}
         cuts = [at for at in inner if 0 < at < preamble_end]
         for unit in split_units(text[:preamble_end], headers=False, cuts=cuts):
             if unit.start not in fields:
@@ -200,8 +210,7 @@ def relabel(text: str, result: SectionResult, extra: Sequence[Sequence[float]] |
 
 def _preamble_end(hits: Sequence[Hit], first_section: int) -> int:
     """Where the header of the first section found starts: the last section header before its text."""
-    starts = [hit.start for hit in hits if hit.start < first_section
-              and hit.group in SECTION_HEADER_GROUPS and set(hit.kinds) & _SECTION_LIKE]
+    starts = [hit.start for hit in hits if hit.start < first_section and _heads_section(hit)]
     return max(starts, default=0)
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SECTION_NAMES: tuple[str, ...] = ("indication", "comparison", "findings", "impression")
-CONFIDENT = 0.9
-"""A sectioning at or above this confidence is trusted: `--route auto` keeps such a rules result, and the
-LLM's joint decode keeps its sections."""
 
 Span = tuple[int, int]
 

@@ -19,11 +19,12 @@ from typing import Literal
 from service.backends.base import Backend
 from service.errors import BackendError, ConfigError, SectionValidationError
 from service.sections.headerless import rules_or_heuristic
-from service.sections.result import CONFIDENT, SectionResult
+from service.sections.result import SectionResult
 from service.sections.rules import RulesSectioner
 from service.sections.task import SectionTask
 
 Route = Literal["auto", "llm", "rules"]
+CONFIDENT = 0.9
 log = logging.getLogger("radprep")
 
 

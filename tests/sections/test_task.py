@@ -5,7 +5,7 @@ import pytest
 
 from service.backends import Completion, Constraints
 from service.errors import ConfigError, SectionValidationError
-from service.sections.result import CONFIDENT
+from service.sections.router import CONFIDENT
 from service.sections.rules import RulesSectioner
 from service.sections.task import SectionTask, label_pattern, labels_answer, response_schema, tag_pattern, tags_answer
 
